@@ -1,0 +1,1 @@
+"""Operations of the local stack: readiness probes, connector rendering and registration checks, status."""

@@ -1,0 +1,82 @@
+"""Command line of the local stack's operations: `python -m stack <command>` (called by scripts/)."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from stack import connect, probes, render, status, waiting
+from stack.settings import components, setting
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_TEMPLATE = ROOT / "connectors" / "postgres-source.json.tmpl"
+
+
+def cmd_render_connector(args: argparse.Namespace) -> None:
+    import json
+    config = render.render_connector(render.load_template(args.template), os.environ)
+    print(json.dumps(config, indent=2))
+
+
+def cmd_check_ports(args: argparse.Namespace) -> None:
+    for name in args.components:
+        component = components()[name]
+        if probes.port_in_use(component):
+            raise SystemExit(
+                f"error: port {component.port} ({component.port_setting}) is already in use by another "
+                f"process, so {name} cannot start; stop that process or set {component.port_setting} in .env")
+
+
+def cmd_wait(args: argparse.Namespace) -> None:
+    timeout = float(args.timeout or setting("READY_TIMEOUT"))
+    for name in args.components:
+        component = components()[name]
+        waiting.wait_until(f"{name} at {component.address}", lambda c=component, n=name: probes.PROBES[n](c),
+                           timeout, log_component=name)
+
+
+def cmd_wait_connector(args: argparse.Namespace) -> None:
+    timeout = float(args.timeout or setting("READY_TIMEOUT"))
+    connect.wait_running(args.name, timeout)
+    print(f"==> connector {args.name}: RUNNING", file=sys.stderr)
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    print(status.report())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    names = sorted(components())
+
+    p = sub.add_parser("render-connector", help="print the connector config rendered from the settings")
+    p.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
+    p.set_defaults(func=cmd_render_connector)
+
+    p = sub.add_parser("check-ports", help="fail if a component's port is taken by another process")
+    p.add_argument("components", nargs="+", choices=names)
+    p.set_defaults(func=cmd_check_ports)
+
+    p = sub.add_parser("wait", help="wait until components answer")
+    p.add_argument("components", nargs="+", choices=names)
+    p.add_argument("--timeout", type=float)
+    p.set_defaults(func=cmd_wait)
+
+    p = sub.add_parser("wait-connector", help="wait until a connector and its tasks are RUNNING")
+    p.add_argument("name")
+    p.add_argument("--timeout", type=float)
+    p.set_defaults(func=cmd_wait_connector)
+
+    p = sub.add_parser("status", help="connector states and replication slot lag")
+    p.set_defaults(func=cmd_status)
+
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except (render.RenderError, waiting.NotReady, connect.ConnectorFailed) as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+if __name__ == "__main__":
+    main()

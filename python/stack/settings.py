@@ -1,0 +1,50 @@
+"""The local stack's components and the settings that place them, read from the environment.
+
+scripts/lib.sh exports versions.env, .env.example and .env before any of this runs.
+"""
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    host: str
+    port: int
+    port_setting: str  # the .env setting that moves it, named in errors
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def setting(name: str) -> str:
+    try:
+        return os.environ[name]
+    except KeyError:
+        raise SystemExit(f"stack: setting {name} is not set; run through make or source scripts/lib.sh") from None
+
+
+def components() -> dict[str, Component]:
+    def make(name: str, host_setting: str, port_setting: str) -> Component:
+        return Component(name, setting(host_setting), int(setting(port_setting)), port_setting)
+
+    return {
+        "postgres": make("postgres", "PG_HOST", "PG_PORT"),
+        "kafka": make("kafka", "KAFKA_HOST", "KAFKA_PORT"),
+        "connect": make("connect", "CONNECT_HOST", "CONNECT_PORT"),
+        "aws": make("aws", "AWS_ENDPOINT_HOST", "AWS_ENDPOINT_PORT"),
+    }
+
+
+def log_file(component: str) -> str:
+    return os.path.join(setting("STATE_DIR"), "logs", f"{component}.log")
+
+
+def connect_url() -> str:
+    return f"http://{setting('CONNECT_HOST')}:{setting('CONNECT_PORT')}"
+
+
+def aws_endpoint_url() -> str:
+    return f"http://{setting('AWS_ENDPOINT_HOST')}:{setting('AWS_ENDPOINT_PORT')}"

@@ -1,0 +1,51 @@
+"""What `make status` shows beyond supervisord: connectors, their tasks, and replication slot lag."""
+
+import psycopg2
+import requests
+
+from stack.connect import connector_status, list_connectors
+from stack.settings import setting
+
+SLOT_LAG_SQL = """
+SELECT slot_name, plugin, active,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag_bytes
+FROM pg_replication_slots ORDER BY slot_name
+"""
+
+
+def replication_slots() -> list[tuple[str, str, bool, int | None]]:
+    dsn = dict(host=setting("PG_HOST"), port=setting("PG_PORT"), dbname=setting("PG_DATABASE"),
+               user=setting("PG_APP_USER"), password=setting("PG_APP_PASSWORD"), connect_timeout=3)
+    with psycopg2.connect(**dsn) as conn, conn.cursor() as cur:
+        cur.execute(SLOT_LAG_SQL)
+        return cur.fetchall()
+
+
+def connector_lines() -> list[str]:
+    try:
+        names = list_connectors()
+    except requests.RequestException as error:
+        return [f"  (Kafka Connect not answering: {error.__class__.__name__})"]
+    if not names:
+        return ["  (no connectors registered)"]
+    lines = []
+    for name in names:
+        status = connector_status(name)
+        tasks = ", ".join(f"task {t['id']} {t['state']}" for t in status.get("tasks", [])) or "no tasks"
+        lines.append(f"  {name:<24} {status['connector']['state']:<10} {tasks}")
+    return lines
+
+
+def slot_lines() -> list[str]:
+    try:
+        slots = replication_slots()
+    except psycopg2.Error as error:
+        return [f"  (PostgreSQL not answering: {str(error).strip().splitlines()[0]})"]
+    if not slots:
+        return ["  (no replication slots)"]
+    return [f"  {name:<24} {plugin:<10} {'active' if active else 'inactive':<9} lag {lag if lag is not None else '?'} bytes"
+            for name, plugin, active, lag in slots]
+
+
+def report() -> str:
+    return "\n".join(["connectors:", *connector_lines(), "replication slots:", *slot_lines()])

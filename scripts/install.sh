@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what the local stack needs and is missing: Debian packages (PostgreSQL server, envsubst,
+# jq, curl), the Python virtualenv from requirements.txt, and the JVM components from Maven Central.
+# Each step is skipped when its inputs have not changed since it last ran.
+. "$(dirname "$0")/lib.sh"
+
+stamp_ok() { # stamp_ok NAME INPUT... : true when NAME's stamp matches the inputs' checksum
+  local sum; sum=$(cat "${@:2}" | sha256sum | cut -d' ' -f1)
+  [ -f "$BUILD_DIR/$1.stamp" ] && [ "$(cat "$BUILD_DIR/$1.stamp")" = "$sum" ]
+}
+stamp_write() { mkdir -p "$BUILD_DIR"; cat "${@:2}" | sha256sum | cut -d' ' -f1 >"$BUILD_DIR/$1.stamp"; }
+
+install_debian_packages() {
+  local missing=()
+  [ -x "$(pg_bindir)/initdb" ] || missing+=(postgresql)
+  command -v envsubst >/dev/null || missing+=(gettext-base)
+  command -v jq >/dev/null || missing+=(jq)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null || missing+=(maven)
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing Debian packages: ${missing[*]}"
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}: install them with apt-get (needs root), then rerun"
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+}
+
+install_python() {
+  if stamp_ok python "$ROOT/requirements.txt" "$ROOT/versions.env" && [ -x "$VENV/bin/python" ]; then return; fi
+  log "creating the Python virtualenv in .venv (requirements.txt)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q -r "$ROOT/requirements.txt"
+  stamp_write python "$ROOT/requirements.txt" "$ROOT/versions.env"
+}
+
+install_jvm() {
+  local inputs=("$ROOT/versions.env" "$ROOT"/jvm/pom.xml "$ROOT"/jvm/*/pom.xml)
+  if stamp_ok jvm "${inputs[@]}" && [ -d "$BUILD_DIR/jvm/kafka" ]; then return; fi
+  log "resolving Kafka and Debezium from Maven Central into $BUILD_DIR/jvm (first run downloads ~200 MB)"
+  rm -rf "$BUILD_DIR/jvm"
+  mvn -B -q -Dstyle.color=never -f "$ROOT/jvm/pom.xml" package \
+    -Djvm.out="$BUILD_DIR/jvm" \
+    -Dkafka.version="$KAFKA_VERSION" -Dscala.binary.version="$SCALA_BINARY_VERSION" \
+    -Ddebezium.version="$DEBEZIUM_VERSION" -Dlog4j.version="$LOG4J_VERSION" \
+    -Dmaven.dependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION"
+  stamp_write jvm "${inputs[@]}"
+}
+
+install_debian_packages
+install_python
+install_jvm
+log "install: done"

@@ -1,0 +1,45 @@
+# Shared shell setup for scripts/: strict mode, the project's paths, versions and settings.
+# Sourced, not executed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export ROOT
+
+set -a
+# shellcheck source=../versions.env
+. "$ROOT/versions.env"
+# Settings: .env.example holds every default; a user's .env overrides any of them.
+. "$ROOT/.env.example"
+if [ -f "$ROOT/.env" ]; then . "$ROOT/.env"; fi
+set +a
+
+# Relative state/build folders are taken from the repository root.
+case "$STATE_DIR" in /*) ;; *) STATE_DIR="$ROOT/$STATE_DIR" ;; esac
+case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
+# teardown removes STATE_DIR: it must be a folder of its own.
+case "$STATE_DIR" in /|"$ROOT"|"$ROOT/"|"$HOME"|"$HOME/") echo "error: STATE_DIR=$STATE_DIR would hold more than the stack's state; set it to a folder of its own in .env" >&2; exit 1 ;; esac
+export STATE_DIR BUILD_DIR
+export VENV="$ROOT/.venv"
+export PATH="$VENV/bin:$PATH"
+export PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The newest PostgreSQL server binaries from Debian's packages, unless PG_BINDIR says otherwise.
+pg_bindir() {
+  if [ -n "${PG_BINDIR:-}" ]; then echo "$PG_BINDIR"; return; fi
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+PG_BIN=$(pg_bindir)
+# PostgreSQL refuses to run as root: when we are root, the cluster belongs to the `postgres` user.
+if [ "$(id -u)" = 0 ]; then PG_OS_USER=postgres; else PG_OS_USER=$(id -un); fi
+export PG_BIN PG_OS_USER
+as_pg_user() { if [ "$(id -u)" = 0 ]; then runuser -u "$PG_OS_USER" -- "$@"; else "$@"; fi; }
+
+# Superuser session on the private cluster, over its own Unix socket.
+psql_admin() { as_pg_user "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$STATE_DIR/postgres/run" -p "$PG_PORT" -U postgres "$@"; }
+
+supervisorctl() { "$VENV/bin/supervisorctl" -c "$ROOT/config/supervisord.conf" "$@"; }
+supervisord_running() { [ -f "$STATE_DIR/supervisord.pid" ] && kill -0 "$(cat "$STATE_DIR/supervisord.pid")" 2>/dev/null; }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Brings the whole local pipeline up as supervised processes: PostgreSQL, Kafka (KRaft), the local AWS
+# endpoint, Kafka Connect with Debezium, the registered connector and the producer. Each step checks
+# what is already there first, so running it again changes nothing that runs.
+. "$(dirname "$0")/lib.sh"
+
+"$ROOT/scripts/install.sh"
+mkdir -p "$STATE_DIR"/{logs,conf,kafka/data}
+
+init_postgres() {
+  local data="$STATE_DIR/postgres/data"
+  [ -f "$data/PG_VERSION" ] && return
+  log "initialising a private PostgreSQL cluster in $data"
+  mkdir -p "$STATE_DIR/postgres/run" && chown -R "$PG_OS_USER" "$STATE_DIR/postgres"
+  as_pg_user "$PG_BIN/initdb" -D "$data" -U postgres -E UTF8 --no-locale \
+    --auth-local=trust --auth-host=scram-sha-256 >"$STATE_DIR/logs/initdb.log"
+  echo "include '$ROOT/config/postgresql.conf'" >>"$data/postgresql.conf"
+}
+
+render_configs() {
+  envsubst <"$ROOT/config/kafka.properties.tmpl" >"$STATE_DIR/conf/kafka.properties"
+  envsubst <"$ROOT/config/connect-worker.properties.tmpl" >"$STATE_DIR/conf/connect-worker.properties"
+}
+
+format_kafka() {
+  [ -f "$STATE_DIR/kafka/data/meta.properties" ] && return
+  log "formatting Kafka's KRaft storage in $STATE_DIR/kafka/data"
+  local cp="$BUILD_DIR/jvm/kafka/*" id
+  id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid)
+  java -Dlog4j2.configurationFile="$ROOT/config/log4j2.properties" -cp "$cp" kafka.tools.StorageTool \
+    format --standalone -t "$id" -c "$STATE_DIR/conf/kafka.properties" >"$STATE_DIR/logs/kafka-format.log"
+}
+
+program_running() { supervisorctl status "$1" 2>/dev/null | grep -q RUNNING; }
+
+# start COMPONENT...: start those not running yet (after checking their ports are free), wait for all.
+start() {
+  local name to_start=()
+  for name in "$@"; do
+    if program_running "$name"; then log "$name: already running"; else to_start+=("$name"); fi
+  done
+  [ ${#to_start[@]} -eq 0 ] && return
+  python -m stack check-ports "${to_start[@]}"
+  for name in "${to_start[@]}"; do supervisorctl start "$name" >/dev/null || true; done
+  python -m stack wait "${to_start[@]}"
+}
+
+init_postgres
+render_configs
+format_kafka
+if supervisord_running; then
+  log "supervisord: already running (pid $(cat "$STATE_DIR/supervisord.pid"))"
+else
+  "$VENV/bin/supervisord" -c "$ROOT/config/supervisord.conf"
+fi
+
+start postgres kafka aws
+"$ROOT/scripts/bootstrap-db.sh"
+start connect
+"$ROOT/scripts/register-connector.sh"
+if [ "$PRODUCER_RATE" != 0 ]; then
+  if program_running producer; then log "producer: already running"
+  else supervisorctl start producer >/dev/null && log "producer: started at $PRODUCER_RATE changes/s"; fi
+fi
+
+cat <<INFO
+
+Local pipeline is up (state and logs in $STATE_DIR):
+  PostgreSQL      postgresql://$PG_APP_USER@$PG_HOST:$PG_PORT/$PG_DATABASE   (schema $PG_SCHEMA)
+  Kafka           $KAFKA_HOST:$KAFKA_PORT
+  Kafka Connect   http://$CONNECT_HOST:$CONNECT_PORT/connectors/$CONNECTOR_NAME/status
+  AWS endpoint    http://$AWS_ENDPOINT_HOST:$AWS_ENDPOINT_PORT
+Watch changes flow:  make watch TABLE=orders     State of everything:  make status
+INFO

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Renders connectors/postgres-source.json.tmpl and registers it with Kafka Connect
+# (PUT /connectors/<name>/config: creates or updates, so running it twice is harmless), then waits
+# until the connector and its task are RUNNING; on failure prints the task's trace and exits 1.
+. "$(dirname "$0")/lib.sh"
+
+CONNECT_URL="http://$CONNECT_HOST:$CONNECT_PORT"
+: "${CONNECTOR_DB_HOST:=$PG_HOST}" "${CONNECTOR_DB_PORT:=$PG_PORT}"
+# The password stays in a file only the worker reads; the connector config holds a reference.
+: "${SECRETS_FILE:=$STATE_DIR/secrets/postgres.properties}"
+if [ -z "${CONNECTOR_DB_PASSWORD_REF:-}" ]; then
+  mkdir -p "$(dirname "$SECRETS_FILE")"
+  (umask 077 && printf 'password=%s\n' "$PG_CDC_PASSWORD" >"$SECRETS_FILE")
+  CONNECTOR_DB_PASSWORD_REF="\${file:$SECRETS_FILE:password}"
+fi
+export CONNECTOR_DB_HOST CONNECTOR_DB_PORT CONNECTOR_DB_PASSWORD_REF
+
+config=$(python -m stack render-connector)
+current=$(curl -sS "$CONNECT_URL/connectors/$CONNECTOR_NAME/config" || true)
+# An identical PUT would still restart the connector: leave a running, unchanged one alone.
+if [ "$(jq -S 'del(.name)' <<<"$current" 2>/dev/null)" = "$(jq -S . <<<"$config")" ]; then
+  log "connector $CONNECTOR_NAME: already registered with this config"
+  python -m stack wait-connector "$CONNECTOR_NAME"
+  exit 0
+fi
+log "registering connector $CONNECTOR_NAME at $CONNECT_URL"
+curl -sS --fail-with-body -X PUT -H 'Content-Type: application/json' \
+  --data "$config" "$CONNECT_URL/connectors/$CONNECTOR_NAME/config" >/dev/null \
+  || die "Kafka Connect rejected connector $CONNECTOR_NAME (see the response above)"
+python -m stack wait-connector "$CONNECTOR_NAME"
