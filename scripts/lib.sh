@@ -5,13 +5,17 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export ROOT
 
+# Settings: .env.example holds every default, a user's .env overrides them, and a variable already in
+# the environment (`make local-up PG_PORT=15433`, a test's override) overrides both.
+caller_env=$(export -p | grep -v '^declare -[a-z]*r')
 set -a
 # shellcheck source=../versions.env
 . "$ROOT/versions.env"
-# Settings: .env.example holds every default; a user's .env overrides any of them.
 . "$ROOT/.env.example"
 if [ -f "$ROOT/.env" ]; then . "$ROOT/.env"; fi
 set +a
+eval "$caller_env"
+unset caller_env
 
 # Relative state/build folders are taken from the repository root.
 case "$STATE_DIR" in /*) ;; *) STATE_DIR="$ROOT/$STATE_DIR" ;; esac

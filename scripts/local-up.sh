@@ -11,10 +11,17 @@ init_postgres() {
   local data="$STATE_DIR/postgres/data"
   [ -f "$data/PG_VERSION" ] && return
   log "initialising a private PostgreSQL cluster in $data"
+  as_pg_user test -x "$STATE_DIR" ||
+    die "the $PG_OS_USER OS user cannot reach $STATE_DIR (PostgreSQL will not run as root); set STATE_DIR in .env to a folder it can reach, e.g. /var/tmp/cdc-lake"
   mkdir -p "$STATE_DIR/postgres/run" && chown -R "$PG_OS_USER" "$STATE_DIR/postgres"
   as_pg_user "$PG_BIN/initdb" -D "$data" -U postgres -E UTF8 --no-locale \
     --auth-local=trust --auth-host=scram-sha-256 >"$STATE_DIR/logs/initdb.log"
-  echo "include '$ROOT/config/postgresql.conf'" >>"$data/postgresql.conf"
+  echo "include 'cdc-lake.conf'" >>"$data/postgresql.conf"
+}
+
+# The project's settings are copied into the cluster, so the server never reads the repository.
+copy_postgres_conf() {
+  install -m 644 -o "$PG_OS_USER" "$ROOT/config/postgresql.conf" "$STATE_DIR/postgres/data/cdc-lake.conf"
 }
 
 render_configs() {
@@ -46,11 +53,13 @@ start() {
 }
 
 init_postgres
+copy_postgres_conf
 render_configs
 format_kafka
 if supervisord_running; then
   log "supervisord: already running (pid $(cat "$STATE_DIR/supervisord.pid"))"
 else
+  python -m stack check-ports postgres kafka aws connect  # before anything starts
   "$VENV/bin/supervisord" -c "$ROOT/config/supervisord.conf"
 fi
 

@@ -15,7 +15,8 @@ def render_connector(template: str, env: Mapping[str, str]) -> dict[str, str]:
     try:
         text = string.Template(template).substitute(env)
     except KeyError as missing:
-        raise RenderError(f"setting {missing.args[0]} is not set (add it to .env; defaults are in .env.example)") from None
+        raise RenderError(
+            f"setting {missing.args[0]} is not set (add it to .env; defaults are in .env.example)") from None
     except ValueError as bad:
         raise RenderError(f"bad placeholder in template: {bad}") from None
     try:

@@ -43,7 +43,7 @@ def slot_lines() -> list[str]:
         return [f"  (PostgreSQL not answering: {str(error).strip().splitlines()[0]})"]
     if not slots:
         return ["  (no replication slots)"]
-    return [f"  {name:<24} {plugin:<10} {'active' if active else 'inactive':<9} lag {lag if lag is not None else '?'} bytes"
+    return [f"  {name:<24} {plugin:<10} {'active' if active else 'inactive':<9} lag {'?' if lag is None else lag} bytes"
             for name, plugin, active, lag in slots]
 
 

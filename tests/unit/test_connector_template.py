@@ -1,0 +1,72 @@
+"""The connector template renders strictly from the settings, and says what a careful operator sets."""
+
+from pathlib import Path
+
+import pytest
+
+from stack.render import RenderError, load_template, render_connector
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "connectors" / "postgres-source.json.tmpl"
+
+
+def settings() -> dict[str, str]:
+    """.env.example's defaults plus what register-connector.sh derives."""
+    values = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key] = value.strip('"')
+    values.update(CONNECTOR_DB_HOST="127.0.0.1", CONNECTOR_DB_PORT="15432",
+                  CONNECTOR_DB_PASSWORD_REF="${file:/state/secrets/postgres.properties:password}")
+    return values
+
+
+@pytest.fixture
+def config() -> dict[str, str]:
+    return render_connector(load_template(TEMPLATE), settings())
+
+
+def test_template_takes_its_values_from_the_settings(config):
+    assert config["database.port"] == "15432"
+    assert config["slot.name"] == "dbz_shop"
+    assert config["schema.include.list"] == "shop"
+    assert config["topic.prefix"] == "shop"
+
+
+def test_password_is_a_config_provider_reference_never_the_secret(config):
+    assert config["database.password"] == "${file:/state/secrets/postgres.properties:password}"
+    assert "debezium-local-only" not in str(config)
+
+
+def test_connector_uses_pgoutput_and_the_setup_publication(config):
+    assert config["plugin.name"] == "pgoutput"
+    assert config["publication.autocreate.mode"] == "disabled"
+    assert config["publication.name"] == "dbz_publication"
+
+
+def test_amounts_are_exact_and_deletes_leave_tombstones(config):
+    assert config["decimal.handling.mode"] == "string"
+    assert config["tombstones.on.delete"] == "true"
+
+
+def test_heartbeat_writes_to_the_heartbeat_table(config):
+    assert int(config["heartbeat.interval.ms"]) > 0
+    assert "cdc.heartbeat" in config["heartbeat.action.query"]
+
+
+def test_unset_setting_is_named_in_the_error():
+    values = settings()
+    del values["PG_SLOT"]
+    with pytest.raises(RenderError, match="PG_SLOT"):
+        render_connector(load_template(TEMPLATE), values)
+
+
+def test_empty_value_is_rejected():
+    with pytest.raises(RenderError, match="topic.prefix"):
+        render_connector('{"topic.prefix": "${TOPIC_PREFIX}"}', {"TOPIC_PREFIX": ""})
+
+
+def test_rendered_text_must_be_json():
+    with pytest.raises(RenderError, match="not JSON"):
+        render_connector('{"a": ${X}}', {"X": "not-json"})
