@@ -67,7 +67,7 @@ start postgres kafka aws
 "$ROOT/scripts/bootstrap-db.sh"
 start connect
 "$ROOT/scripts/register-connector.sh"
-if [ "$PRODUCER_RATE" != 0 ]; then
+if [ "$PRODUCER_AUTOSTART" = true ]; then
   if program_running producer; then log "producer: already running"
   else supervisorctl start producer >/dev/null && log "producer: started at $PRODUCER_RATE changes/s"; fi
 fi

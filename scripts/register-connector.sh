@@ -6,13 +6,14 @@
 
 CONNECT_URL="http://$CONNECT_HOST:$CONNECT_PORT"
 : "${CONNECTOR_DB_HOST:=$PG_HOST}" "${CONNECTOR_DB_PORT:=$PG_PORT}"
-# The password stays in a file only the worker reads; the connector config holds a reference.
-: "${SECRETS_FILE:=$STATE_DIR/secrets/postgres.properties}"
-if [ -z "${CONNECTOR_DB_PASSWORD_REF:-}" ]; then
+# The password stays in a file only the worker reads; the connector config holds a reference. Where
+# SECRETS_FILE is given (Compose mounts it into the worker), the file is the worker's to have.
+if [ -z "${SECRETS_FILE:-}" ]; then
+  SECRETS_FILE=$STATE_DIR/secrets/postgres.properties
   mkdir -p "$(dirname "$SECRETS_FILE")"
   (umask 077 && printf 'password=%s\n' "$PG_CDC_PASSWORD" >"$SECRETS_FILE")
-  CONNECTOR_DB_PASSWORD_REF="\${file:$SECRETS_FILE:password}"
 fi
+: "${CONNECTOR_DB_PASSWORD_REF:=\${file:$SECRETS_FILE:password\}}"
 export CONNECTOR_DB_HOST CONNECTOR_DB_PORT CONNECTOR_DB_PASSWORD_REF
 
 config=$(python -m stack render-connector)
