@@ -40,16 +40,18 @@ format_kafka() {
 
 program_running() { supervisorctl status "$1" 2>/dev/null | grep -q RUNNING; }
 
-# start COMPONENT...: start those not running yet (after checking their ports are free), wait for all.
+# start COMPONENT...: start those not running yet (after checking their ports are free), then wait
+# until all of them answer (a running process may still be starting up).
 start() {
   local name to_start=()
   for name in "$@"; do
     if program_running "$name"; then log "$name: already running"; else to_start+=("$name"); fi
   done
-  [ ${#to_start[@]} -eq 0 ] && return
-  python -m stack check-ports "${to_start[@]}"
-  for name in "${to_start[@]}"; do supervisorctl start "$name" >/dev/null || true; done
-  python -m stack wait "${to_start[@]}"
+  if [ ${#to_start[@]} -gt 0 ]; then
+    python -m stack check-ports "${to_start[@]}"
+    for name in "${to_start[@]}"; do supervisorctl start "$name" >/dev/null || true; done
+  fi
+  python -m stack wait "$@"
 }
 
 init_postgres

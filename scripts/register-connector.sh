@@ -17,7 +17,8 @@ fi
 export CONNECTOR_DB_HOST CONNECTOR_DB_PORT CONNECTOR_DB_PASSWORD_REF
 
 config=$(python -m stack render-connector)
-current=$(curl -sS "$CONNECT_URL/connectors/$CONNECTOR_NAME/config" || true)
+python -m stack wait connect
+current=$(curl -sS "$CONNECT_URL/connectors/$CONNECTOR_NAME/config")
 # An identical PUT would still restart the connector: leave a running, unchanged one alone.
 if [ "$(jq -S 'del(.name)' <<<"$current" 2>/dev/null)" = "$(jq -S . <<<"$config")" ]; then
   log "connector $CONNECTOR_NAME: already registered with this config"

@@ -37,7 +37,11 @@ def wait_running(name: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     status: dict = {}
     while time.monotonic() < deadline:
-        status = connector_status(name)
+        try:
+            status = connector_status(name)
+        except requests.ConnectionError:  # the worker is still starting
+            time.sleep(1)
+            continue
         trace = failure_trace(status)
         if trace:
             raise ConnectorFailed(f"connector {name} FAILED:\n{trace}")

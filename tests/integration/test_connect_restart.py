@@ -25,6 +25,7 @@ def test_no_committed_change_is_lost_when_connect_restarts(reader, topic_for, tm
     finally:
         producer.kill()
         supervise("start", "connect", check=False)  # leave the stack whole even if an assertion failed
+        wait_running(os.environ["CONNECTOR_NAME"], timeout=120)
 
     journal = journal_of(journal_path)
     events = reader.read_until(topics, start, lambda got: not match_journal(journal, got).missing, timeout=180)
