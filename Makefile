@@ -5,6 +5,7 @@
 MODE ?= native
 C ?=
 TABLE ?= orders
+FROM_BEGINNING ?=
 PYTEST_ARGS ?=
 
 SHELL := /bin/bash
@@ -39,10 +40,8 @@ restart: ## restart one component, e.g. make restart C=connect
 	@test -n "$(C)" || { echo "error: name the component: make restart C=connect" >&2; exit 2; }
 	@$(ENV) supervisorctl restart $(C) && python -m stack wait $(filter-out producer,$(C))
 
-watch: ## print change events of one table as they arrive (TABLE=customers)
-	@$(ENV) java -Dlog4j2.configurationFile=config/log4j2.properties -cp "$$BUILD_DIR/jvm/kafka/*" \
-	  org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$$KAFKA_HOST:$$KAFKA_PORT" \
-	  --topic "$$TOPIC_PREFIX.$$PG_SCHEMA.$(TABLE)" --from-beginning --property print.key=true
+watch: ## print change events of one table as they arrive (TABLE=customers, FROM_BEGINNING=1)
+	@$(ENV) python -m stack watch $(TABLE) $(if $(FROM_BEGINNING),--from-beginning)
 
 test: unit-test e2e-test ## run every test suite (starts the local stack if needed)
 

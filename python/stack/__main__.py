@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from stack import connect, probes, render, status, waiting
+from stack import connect, probes, render, status, waiting, watch
 from stack.settings import components, setting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +45,10 @@ def cmd_status(args: argparse.Namespace) -> None:
     print(status.report())
 
 
+def cmd_watch(args: argparse.Namespace) -> None:
+    watch.watch(args.table, args.from_beginning)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +74,11 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("status", help="connector states and replication slot lag")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("watch", help="print a table's change events as they arrive")
+    p.add_argument("table")
+    p.add_argument("--from-beginning", action="store_true")
+    p.set_defaults(func=cmd_watch)
 
     args = parser.parse_args(argv)
     try:
