@@ -34,13 +34,16 @@ install_python() {
 
 install_jvm() {
   local inputs=("$ROOT/versions.env" "$ROOT"/jvm/pom.xml "$ROOT"/jvm/*/pom.xml)
-  if stamp_ok jvm "${inputs[@]}" && [ -d "$BUILD_DIR/jvm/kafka" ]; then return; fi
-  log "resolving Kafka and Debezium from Maven Central into $BUILD_DIR/jvm (first run downloads ~200 MB)"
+  if stamp_ok jvm "${inputs[@]}" && [ -d "$BUILD_DIR/jvm/kafka" ] && [ -d "$BUILD_DIR/jvm/spark" ]; then return; fi
+  log "resolving Kafka, Debezium and the Spark job's jars from Maven Central into $BUILD_DIR/jvm (first run downloads ~600 MB)"
   rm -rf "$BUILD_DIR/jvm"
   mvn -B -q -Dstyle.color=never -f "$ROOT/jvm/pom.xml" package \
     -Djvm.out="$BUILD_DIR/jvm" \
     -Dkafka.version="$KAFKA_VERSION" -Dscala.binary.version="$SCALA_BINARY_VERSION" \
     -Ddebezium.version="$DEBEZIUM_VERSION" -Dlog4j.version="$LOG4J_VERSION" \
+    -Dspark.version="$PYSPARK_VERSION" -Dspark.scala.binary.version="$SPARK_SCALA_BINARY_VERSION" \
+    -Diceberg.version="$ICEBERG_VERSION" -Dhadoop.aws.version="$HADOOP_AWS_VERSION" \
+    -Dpostgresql.jdbc.version="$POSTGRESQL_JDBC_VERSION" \
     -Dmaven.dependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION"
   stamp_write jvm "${inputs[@]}"
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings the whole local pipeline up as supervised processes: PostgreSQL, Kafka (KRaft), the local AWS
-# endpoint, Kafka Connect with Debezium, the registered connector and the producer. Each step checks
+# endpoint, Kafka Connect with Debezium, the registered connector, the Glue job (spark-submit) and the
+# producer. Each step checks
 # what is already there first, so running it again changes nothing that runs.
 . "$(dirname "$0")/lib.sh"
 
@@ -58,10 +59,15 @@ init_postgres
 copy_postgres_conf
 render_configs
 format_kafka
+# The settings supervisord's programs run with: its environment is fixed when it starts.
+settings_now() { env | grep -E "^($(grep -oE '^[A-Z_0-9]+' "$ROOT/.env.example" | paste -sd'|'))=" | sort; }
 if supervisord_running; then
   log "supervisord: already running (pid $(cat "$STATE_DIR/supervisord.pid"))"
+  changed=$(settings_now | diff - "$STATE_DIR/settings.env" | grep -oE '^[<>] [A-Z_0-9]+' | cut -c3- | sort -u | paste -sd' ') || true
+  [ -z "$changed" ] || die "settings changed since the stack started ($changed); to apply them: make teardown && make local-up (teardown removes the stack's data)"
 else
   python -m stack check-ports postgres kafka aws connect  # before anything starts
+  settings_now >"$STATE_DIR/settings.env"
   "$VENV/bin/supervisord" -c "$ROOT/config/supervisord.conf"
 fi
 
@@ -69,6 +75,11 @@ start postgres kafka aws
 "$ROOT/scripts/bootstrap-db.sh"
 start connect
 "$ROOT/scripts/register-connector.sh"
+if program_running glue; then log "glue: already running"
+else
+  supervisorctl start glue >/dev/null
+  python -m stack wait-job
+fi
 if [ "$PRODUCER_AUTOSTART" = true ]; then
   if program_running producer; then log "producer: already running"
   else supervisorctl start producer >/dev/null && log "producer: started at $PRODUCER_RATE changes/s"; fi
@@ -81,5 +92,6 @@ Local pipeline is up (state and logs in $STATE_DIR):
   Kafka           $KAFKA_HOST:$KAFKA_PORT
   Kafka Connect   http://$CONNECT_HOST:$CONNECT_PORT/connectors/$CONNECTOR_NAME/status
   AWS endpoint    http://$AWS_ENDPOINT_HOST:$AWS_ENDPOINT_PORT
-Watch changes flow:  make watch TABLE=orders     State of everything:  make status
+  Lake            s3://$LAKE_BUCKET (Iceberg tables $LAKE_DATABASE.*, catalog in PostgreSQL schema $LAKE_CATALOG_SCHEMA)
+Watch changes flow:  make watch TABLE=orders     The lake:  make lake TABLE=orders     Everything:  make status
 INFO

@@ -41,6 +41,14 @@ def cmd_wait_connector(args: argparse.Namespace) -> None:
     print(f"==> connector {args.name}: RUNNING", file=sys.stderr)
 
 
+def cmd_wait_job(args: argparse.Namespace) -> None:
+    from stack import job  # imports the Glue package (pyspark): only for this command
+
+    timeout = float(args.timeout or setting("JOB_READY_TIMEOUT"))
+    waiting.wait_until("the Glue job's first committed micro-batch", job.probe_first_batch, timeout,
+                       log_component="glue")
+
+
 def cmd_status(args: argparse.Namespace) -> None:
     print(status.report())
 
@@ -71,6 +79,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("name")
     p.add_argument("--timeout", type=float)
     p.set_defaults(func=cmd_wait_connector)
+
+    p = sub.add_parser("wait-job", help="wait until the local Glue job has committed a micro-batch")
+    p.add_argument("--timeout", type=float)
+    p.set_defaults(func=cmd_wait_job)
 
     p = sub.add_parser("status", help="connector states and replication slot lag")
     p.set_defaults(func=cmd_status)

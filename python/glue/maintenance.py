@@ -1,0 +1,45 @@
+"""Table upkeep between micro-batches: a commit every few seconds leaves many small data and delete files, and
+every MERGE reads them all. Now and then the job folds them into fewer files and forgets old snapshots."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from pyspark.sql import SparkSession
+
+from glue.merge import q
+
+log = logging.getLogger(__name__)
+
+# Snapshots stay readable this long after they are replaced (time travel, slow readers), and the last few always:
+# the change log's newest append records the Kafka offsets already logged (glue.changelog).
+KEEP_SNAPSHOTS_FOR = timedelta(hours=1)
+KEEP_LAST_SNAPSHOTS = 10
+
+
+def compact_sql(catalog: str, database: str, table: str) -> list[str]:
+    """Rewrite small data files and those with deleted rows; then drop the delete files nothing refers to."""
+    ident = f"'{q(database)}.{q(table)}'"
+    return [
+        f"CALL {q(catalog)}.system.rewrite_data_files(table => {ident}, "
+        "options => map('min-input-files', '2', 'delete-file-threshold', '1'))",
+        f"CALL {q(catalog)}.system.rewrite_position_delete_files(table => {ident}, "
+        "options => map('rewrite-all', 'true'))",
+    ]
+
+
+def expire_sql(catalog: str, database: str, table: str, now: datetime) -> str:
+    older_than = (now - KEEP_SNAPSHOTS_FOR).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return (f"CALL {q(catalog)}.system.expire_snapshots(table => '{q(database)}.{q(table)}', "
+            f"older_than => TIMESTAMP '{older_than}', retain_last => {KEEP_LAST_SNAPSHOTS})")
+
+
+def maintain(spark: SparkSession, catalog: str, database: str, tables: list[str]) -> None:
+    """Compact each table and expire its old snapshots."""
+    now = datetime.now(UTC)
+    for table in tables:
+        data, _ = (spark.sql(sql).first() for sql in compact_sql(catalog, database, table))
+        spark.sql(expire_sql(catalog, database, table, now)).collect()
+        log.info("maintenance of %s.%s: %s data files rewritten into %s", database, table,
+                 data.rewritten_data_files_count, data.added_data_files_count)

@@ -1,0 +1,138 @@
+"""The job's arguments: the same `--name value` options on AWS Glue and locally.
+
+On Glue they are read with `awsglue.utils.getResolvedOptions` (which also accepts Glue's own arguments, such as
+--JOB_NAME), elsewhere with argparse. Both only collect strings; `JobOptions.from_mapping` applies defaults and
+types, so nothing past `parse_args` knows where the job runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+CATALOGS = ("glue", "jdbc", "hadoop")
+
+# name -> help; every option is `--name value`
+OPTIONS: dict[str, str] = {
+    "kafka-bootstrap": "Kafka bootstrap servers, host:port[,host:port]",
+    "topic-pattern": "regex of the topics to read (default: ^<topic-prefix>.<schema>.<table>, every table topic)",
+    "topic-prefix": "Debezium topic.prefix, used for the default --topic-pattern",
+    "lake-uri": "root of the lake, s3://bucket/prefix (file:// for tests)",
+    "warehouse": "Iceberg warehouse (default: <lake-uri>/warehouse)",
+    "checkpoint-uri": "streaming checkpoint (default: <lake-uri>/checkpoints/cdc-to-lake)",
+    "quarantine-uri": "where poison messages go, as JSON lines (default: <lake-uri>/quarantine)",
+    "catalog": "Iceberg catalog: glue (AWS Glue Data Catalog), jdbc (a database), hadoop (files; tests)",
+    "catalog-name": "the catalog's name in Spark SQL (default: lake)",
+    "catalog-uri": "JDBC URL of the jdbc catalog; its password comes from $ICEBERG_JDBC_PASSWORD",
+    "catalog-user": "user of the jdbc catalog",
+    "database": "namespace of the mirror tables and the change log (a Glue database on AWS)",
+    "changelog-table": "name of the change log table (default: cdc_changelog)",
+    "trigger-seconds": "micro-batch interval (default: 5)",
+    "starting-offsets": "where a new checkpoint starts: earliest or latest (default: earliest)",
+    "max-offsets-per-trigger": "cap on the messages of one micro-batch (default: 50000)",
+    "maintenance-every": "compact the tables and expire old snapshots every N micro-batches, 0: never (default: 30)",
+    "s3-endpoint": "S3 endpoint URL, path-style (local only; unset on AWS)",
+    "region": "AWS region of S3 and Glue (default: the SDK's default chain)",
+}
+REQUIRED = ("kafka-bootstrap", "lake-uri", "catalog", "database")
+PASSWORD_ENV = "ICEBERG_JDBC_PASSWORD"
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    kafka_bootstrap: str
+    topic_pattern: str
+    lake_uri: str
+    warehouse: str
+    checkpoint_uri: str
+    quarantine_uri: str
+    catalog: str
+    database: str
+    catalog_name: str = "lake"
+    catalog_uri: str | None = None
+    catalog_user: str | None = None
+    catalog_password: str | None = None
+    changelog_table: str = "cdc_changelog"
+    trigger_seconds: int = 5
+    starting_offsets: str = "earliest"
+    max_offsets_per_trigger: int = 50000
+    maintenance_every: int = 30
+    s3_endpoint: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, str | None], env: Mapping[str, str] | None = None) -> JobOptions:
+        """Options from `{option-name: string}` (either spelling: kafka-bootstrap or kafka_bootstrap)."""
+        env = os.environ if env is None else env
+        values = {k.replace("_", "-"): v for k, v in raw.items() if v not in (None, "")}
+        missing = [name for name in REQUIRED if name not in values]
+        if missing:
+            raise ValueError("missing options: " + ", ".join("--" + m for m in missing))
+        catalog = values["catalog"]
+        if catalog not in CATALOGS:
+            raise ValueError(f"--catalog must be one of {', '.join(CATALOGS)}, not {catalog!r}")
+        if catalog == "jdbc" and "catalog-uri" not in values:
+            raise ValueError("--catalog jdbc needs --catalog-uri")
+        if "topic-pattern" in values:
+            topic_pattern = values["topic-pattern"]
+        elif "topic-prefix" in values:
+            topic_pattern = default_topic_pattern(values["topic-prefix"])
+        else:
+            raise ValueError("give --topic-pattern or --topic-prefix")
+        re.compile(topic_pattern)  # a bad pattern fails here, not inside the Kafka consumer
+        lake = values["lake-uri"].rstrip("/")
+        return cls(
+            kafka_bootstrap=values["kafka-bootstrap"],
+            topic_pattern=topic_pattern,
+            lake_uri=lake,
+            warehouse=values.get("warehouse", f"{lake}/warehouse"),
+            checkpoint_uri=values.get("checkpoint-uri", f"{lake}/checkpoints/cdc-to-lake"),
+            quarantine_uri=values.get("quarantine-uri", f"{lake}/quarantine"),
+            catalog=catalog,
+            database=values["database"],
+            catalog_name=values.get("catalog-name", "lake"),
+            catalog_uri=values.get("catalog-uri"),
+            catalog_user=values.get("catalog-user"),
+            catalog_password=env.get(PASSWORD_ENV),
+            changelog_table=values.get("changelog-table", "cdc_changelog"),
+            trigger_seconds=int(values.get("trigger-seconds", 5)),
+            starting_offsets=values.get("starting-offsets", "earliest"),
+            max_offsets_per_trigger=int(values.get("max-offsets-per-trigger", 50000)),
+            maintenance_every=int(values.get("maintenance-every", 30)),
+            s3_endpoint=values.get("s3-endpoint"),
+            region=values.get("region"),
+        )
+
+
+def default_topic_pattern(topic_prefix: str, schema: str | None = None) -> str:
+    """Every table topic `<prefix>.<schema>.<table>`: not the heartbeat, transaction or Connect topics."""
+    schema_part = re.escape(schema) if schema else r"[^.]+"
+    return rf"^{re.escape(topic_prefix)}\.{schema_part}\.[^.]+$"
+
+
+def _argparse(argv: Sequence[str]) -> dict[str, str | None]:
+    parser = argparse.ArgumentParser(prog="cdc_to_lake", description="Debezium topics -> Iceberg lake on S3")
+    for name, help_text in OPTIONS.items():
+        parser.add_argument("--" + name, help=help_text)
+    return vars(parser.parse_args(list(argv[1:])))
+
+
+def _glue(argv: Sequence[str], get_resolved_options) -> dict[str, str | None]:
+    # getResolvedOptions makes every option it is given required: pass the ones present.
+    present = [name for name in OPTIONS if "--" + name in argv]
+    resolved = get_resolved_options(list(argv), present)
+    return {name: resolved.get(name.replace("-", "_"), resolved.get(name)) for name in present}
+
+
+def parse_args(argv: Sequence[str]) -> JobOptions:
+    """The options of `argv` (sys.argv: the program name first)."""
+    try:
+        from awsglue.utils import getResolvedOptions
+    except ImportError:
+        raw = _argparse(argv)
+    else:
+        raw = _glue(argv, getResolvedOptions)
+    return JobOptions.from_mapping(raw)

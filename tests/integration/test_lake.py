@@ -1,0 +1,189 @@
+"""The lake: every mirror table equals its source table, and the change log holds every committed change."""
+
+import json
+import os
+import subprocess
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+from pyspark.sql.types import BooleanType, DateType, DecimalType, StringType, TimestampType
+
+from conftest import journal_of, producer_command, supervise
+from glue.lake import local_reader
+from glue.merge import BOOKKEEPING, q
+
+SETTLE_SECONDS = 300  # bound on the lake catching up with a quiet source
+
+
+@pytest.fixture(scope="module")
+def lake():
+    os.environ["TZ"] = "UTC"  # PySpark turns timestamps into naive datetimes in the process's time zone
+    time.tzset()
+    spark, opts = local_reader()
+    yield spark, f"{q(opts.catalog_name)}.{q(opts.database)}"
+    spark.stop()
+
+
+@pytest.fixture(scope="module")
+def quiet_source():
+    """The stack's own producer paused, so the source stands still and the mirror can catch up with it."""
+    supervise("stop", "producer")
+    yield
+    supervise("start", "producer", check=False)
+
+
+def comparable(value):
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # exact, scale included: 12.50 is not 12.5
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def source_rows(dsn: str, schema: str, table: str, key: list[str]) -> dict[tuple, dict]:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(schema, table)))
+        names = [c.name for c in cur.description]
+        rows = [dict(zip(names, map(comparable, r), strict=True)) for r in cur.fetchall()]
+    conn.close()
+    return {tuple(r[k] for k in key): r for r in rows}
+
+
+def mirror_rows(lake, table: str, key: list[str], json_columns: set[str]) -> dict[tuple, dict]:
+    spark, namespace = lake
+    name = f"{namespace}.{q(table)}"
+    spark.sql(f"REFRESH TABLE {name}")  # the catalog caches table metadata; the job keeps committing
+    frame = spark.table(name).drop(*(column for column, _ in BOOKKEEPING))
+    rows = []
+    for row in frame.collect():
+        values = row.asDict()
+        for column in json_columns & values.keys():
+            values[column] = None if values[column] is None else json.dumps(json.loads(values[column]), sort_keys=True)
+        rows.append({k: comparable(v) for k, v in values.items()})
+    keys = [tuple(r[k] for k in key) for r in rows]
+    assert len(keys) == len(set(keys)), f"{table}: duplicate keys in the mirror"
+    return dict(zip(keys, rows, strict=True))
+
+
+def differences(source: dict, mirror: dict) -> list[str]:
+    found = [f"missing in mirror: {k}" for k in source.keys() - mirror.keys()]
+    found += [f"not in source: {k}" for k in mirror.keys() - source.keys()]
+    found += [f"{k}: source {source[k]} != mirror {mirror[k]}" for k in source.keys() & mirror.keys()
+              if source[k] != mirror[k]]
+    return found
+
+
+def settle(lake, dsn: str, schema: str, table: str, key: list[str], json_columns: set[str]) -> list[str]:
+    """Wait until the mirror equals the source; the remaining differences if it did not in time."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        source = source_rows(dsn, schema, table, key)
+        try:
+            found = differences(source, mirror_rows(lake, table, key, json_columns))
+        except Exception as error:  # the table may not exist in the catalog yet
+            found = [f"cannot read the mirror yet: {str(error).splitlines()[0]}"]
+        if not found or time.monotonic() > deadline:
+            return found[:5]
+        time.sleep(5)
+
+
+PRODUCER_TABLES = {"customers": {"profile"}, "orders": {"details"}}
+
+
+@pytest.fixture(scope="module")
+def written(quiet_source, tmp_path_factory):
+    """The producer's changes plus a table the test creates, changes, and widens with a new column."""
+    e = os.environ
+    dsn = (f"host={e['PG_HOST']} port={e['PG_PORT']} dbname={e['PG_DATABASE']} "
+           f"user={e['PG_APP_USER']} password={e['PG_APP_PASSWORD']}")
+    journal_path = tmp_path_factory.mktemp("lake") / "journal.jsonl"
+    subprocess.run(producer_command("--count", "2000", "--rate", "0", "--seed", "21",
+                                    "--journal", str(journal_path)), check=True)
+    table = f"lake_{os.urandom(4).hex()}"
+    statements = [
+        "CREATE TABLE {t} (region text, id int, qty numeric(10,3), seen_at timestamptz, tags jsonb,"
+        " active boolean, born date, PRIMARY KEY (region, id))",
+        "INSERT INTO {t} VALUES ('eu', 1, 1.500, '2026-01-02 03:04:05.123456+01', '{{\"a\": [1, 2]}}', true,"
+        " '1999-12-31'), ('us', 2, 0.001, now(), '{{}}', false, NULL), ('ap', 3, 7.000, NULL, NULL, NULL, NULL)",
+        "UPDATE {t} SET qty = qty + 0.125, active = NOT active WHERE region = 'eu'",
+        "DELETE FROM {t} WHERE region = 'ap'",
+        "ALTER TABLE {t} ADD COLUMN note text",
+        "UPDATE {t} SET note = 'added later' WHERE region = 'us'",
+        "INSERT INTO {t} (region, id, qty, note) VALUES ('sa', 4, 3.330, 'after the new column')",
+    ]
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for statement in statements:
+            cur.execute(sql.SQL(statement).format(t=sql.Identifier(e["PG_SCHEMA"], table)))
+    yield dsn, journal_of(journal_path), table
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(e["PG_SCHEMA"], table)))
+    conn.close()
+
+
+@pytest.mark.parametrize("table", sorted(PRODUCER_TABLES))
+def test_mirror_of_each_producer_table_equals_its_source(lake, written, table):
+    dsn, _, _ = written
+    assert settle(lake, dsn, os.environ["PG_SCHEMA"], table, ["id"], PRODUCER_TABLES[table]) == []
+
+
+def test_mirror_of_a_new_table_with_an_added_column_equals_its_source(lake, written):
+    dsn, _, table = written
+    assert settle(lake, dsn, os.environ["PG_SCHEMA"], table, ["region", "id"], {"tags"}) == []
+    spark, namespace = lake
+    assert "note" in spark.table(f"{namespace}.{q(table)}").columns
+
+
+def test_mirror_columns_have_the_source_types(lake, written):
+    dsn, _, table = written
+    assert settle(lake, dsn, os.environ["PG_SCHEMA"], "orders", ["id"], {"details"}) == []
+    spark, namespace = lake
+    orders = spark.table(f"{namespace}.orders").schema
+    assert orders["amount"].dataType == DecimalType(12, 2)
+    assert orders["ordered_at"].dataType == TimestampType()
+    assert orders["delivery_date"].dataType == DateType()
+    assert orders["is_gift"].dataType == BooleanType()
+    assert orders["details"].dataType == StringType()
+    assert spark.table(f"{namespace}.{q(table)}").schema["qty"].dataType == DecimalType(10, 3)
+
+
+def test_change_log_holds_every_committed_change(lake, written):
+    _, journal, _ = written
+    spark, namespace = lake
+    wanted = {(e["table"], json.dumps(e["key"], sort_keys=True), e["txid"], e["op"]) for e in journal}
+    txids = ",".join(str(t) for t in {e["txid"] for e in journal})
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        spark.sql(f"REFRESH TABLE {namespace}.cdc_changelog")
+        rows = spark.sql(f"SELECT source_table, key, tx_id, op FROM {namespace}.cdc_changelog "
+                         f"WHERE source_schema = '{os.environ['PG_SCHEMA']}' AND tx_id IN ({txids})").collect()
+        logged = [(r.source_table, json.dumps(json.loads(r.key), sort_keys=True), r.tx_id, r.op) for r in rows]
+        missing = wanted - set(logged)
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert not missing, f"{len(missing)} of {len(wanted)} changes not in the change log, e.g. {sorted(missing)[:3]}"
+    assert len(logged) == len(set(logged)), "a change is in the change log twice"
+
+
+def test_mirror_stays_equal_to_the_source_when_the_job_is_killed(lake, quiet_source):
+    e = os.environ
+    dsn = (f"host={e['PG_HOST']} port={e['PG_PORT']} dbname={e['PG_DATABASE']} "
+           f"user={e['PG_APP_USER']} password={e['PG_APP_PASSWORD']}")
+    producer = subprocess.Popen(producer_command("--rate", "150", "--duration", "30", "--seed", "23"))
+    try:
+        time.sleep(10)
+        # A crash, not a stop: supervisord restarts it (autorestart=unexpected), from its S3 checkpoint.
+        supervise("signal", "KILL", "glue")
+        assert producer.wait(timeout=120) == 0
+    finally:
+        producer.kill()
+    for table, json_columns in PRODUCER_TABLES.items():
+        assert settle(lake, dsn, e["PG_SCHEMA"], table, ["id"], json_columns) == []

@@ -1,0 +1,86 @@
+"""Decoding Debezium JSON from Kafka: envelopes with and without embedded schemas, tombstones, poison messages."""
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+import glue_spark
+import pytest
+from glue_events import ORDERS, kafka_rows, message, tombstone
+
+from glue import decode as d
+from glue.columns import specs_from_envelope_schema
+from glue.rows import typed_changes
+
+ROW = {"id": 1, "amount": "12.50", "created_at": "2026-11-27T02:10:21.277747Z", "day": 20419,
+       "doc": '{"a": [1, 2]}', "paid": True, "qty": 3, "note": "first"}
+
+
+@pytest.fixture(scope="session")
+def spark():
+    return glue_spark.session()
+
+
+def decoded(spark, messages):
+    events, quarantine = d.decode(kafka_rows(spark, messages))
+    return events.orderBy("offset").collect(), quarantine.orderBy("offset").collect()
+
+
+def test_envelope_with_embedded_schema_is_decoded(spark):
+    (event,), quarantine = decoded(spark, [message("c", 100, after=ROW, tx_id=7)])
+    assert quarantine == []
+    assert (event.op, event.lsn, event.tx_id) == ("c", 100, 7)
+    assert (event.source_schema, event.source_table) == ("shop", "orders")
+    assert event.source_ts_ms and event.ts_ms == event.source_ts_ms + 150
+    assert json.loads(event.key) == {"id": 1}
+    assert json.loads(event.after) == ROW and event.before is None
+    assert specs_from_envelope_schema(event.value_schema)[1].sql_type == "decimal(12,2)"
+
+
+def test_envelope_without_schema_is_decoded(spark):
+    (event,), quarantine = decoded(spark, [message("u", 101, before=ROW, after=ROW, schemas=False)])
+    assert quarantine == []
+    assert (event.op, event.lsn, event.value_schema, event.key_schema) == ("u", 101, None, None)
+    assert json.loads(event.key) == {"id": 1} and json.loads(event.before) == ROW
+
+
+def test_tombstones_are_skipped(spark):
+    events, quarantine = decoded(spark, [message("d", 102, before=ROW), tombstone({"id": 1})])
+    assert [e.op for e in events] == ["d"] and quarantine == []
+
+
+def test_text_that_is_not_json_is_quarantined(spark):
+    events, (bad,) = decoded(spark, [(None, "not json at all"), message("c", 100, after=ROW)])
+    assert len(events) == 1
+    assert (bad.reason, bad.value, bad.topic, bad.partition, bad.offset) == (
+        d.NOT_JSON, "not json at all", "shop.shop.orders", 0, 0)
+
+
+def test_json_without_an_envelope_is_quarantined(spark):
+    _, (bad,) = decoded(spark, [('{"id": 1}', '{"id": 1, "amount": "3.10"}')])
+    assert bad.reason == d.NO_ENVELOPE and bad.key == '{"id": 1}'
+
+
+def test_an_unknown_op_is_quarantined(spark):
+    key, value = message("c", 100, after=ROW)
+    _, (bad,) = decoded(spark, [(key, value.replace('"op": "c"', '"op": "x"'))])
+    assert bad.reason == f"{d.UNKNOWN_OP}: x"
+
+
+def test_typed_changes_are_exact_decimals_utc_timestamps_and_dates(spark):
+    events, _ = d.decode(kafka_rows(spark, [message("c", 100, after=ROW)]))
+    (row,) = typed_changes(events, ["id"], specs_from_envelope_schema(events.first().value_schema)).collect()
+    assert row.amount == Decimal("12.50")
+    # collected timestamps are in the driver's local time: compare in UTC through Spark instead
+    utc = spark.createDataFrame([row]).selectExpr("date_format(created_at, 'yyyy-MM-dd HH:mm:ss.SSSSSS')").first()[0]
+    assert utc == "2026-11-27 02:10:21.277747"
+    assert row.day == date(2025, 11, 27) and row.doc == '{"a": [1, 2]}' and row.paid is True and row.qty == 3
+    assert (row._op, row._lsn, row["__keep__note"]) == ("c", 100, False)
+    assert isinstance(row._op_ts, datetime)
+
+
+def test_typed_changes_flag_the_toast_placeholder_to_keep(spark):
+    after = {**ROW, "note": "__debezium_unavailable_value"}
+    events, _ = d.decode(kafka_rows(spark, [message("u", 100, after=after, fields=ORDERS)]))
+    (row,) = typed_changes(events, ["id"], specs_from_envelope_schema(events.first().value_schema)).collect()
+    assert row["__keep__note"] is True and row.note is None and row["__keep__amount"] is False
