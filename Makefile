@@ -5,6 +5,7 @@
 MODE ?= native
 C ?=
 TABLE ?= orders
+LAKE_TABLE = $(if $(filter command line,$(origin TABLE)),$(TABLE))
 FROM_BEGINNING ?=
 PYTEST_ARGS ?=
 
@@ -13,7 +14,7 @@ SHELL := /bin/bash
 ENV := . scripts/lib.sh &&
 COMPOSE := docker compose --env-file versions.env --env-file .env.example $(if $(wildcard .env),--env-file .env) -f compose/docker-compose.yml
 
-.PHONY: help install local-up status logs restart watch test unit-test e2e-test lint teardown
+.PHONY: help install local-up status logs restart watch lake test unit-test e2e-test lint teardown
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,12 +37,16 @@ status: ## state of each component, the connector and the replication slot's lag
 logs: ## follow the components' logs (C=kafka for one)
 	@$(ENV) tail -n 20 -F $(if $(C),"$$STATE_DIR/logs/$(C).log","$$STATE_DIR"/logs/*.log)
 
-restart: ## restart one component, e.g. make restart C=connect
+restart: ## restart one component and wait until it answers, e.g. make restart C=connect
 	@test -n "$(C)" || { echo "error: name the component: make restart C=connect" >&2; exit 2; }
-	@$(ENV) supervisorctl restart $(C) && python -m stack wait $(filter-out producer,$(C))
+	@$(ENV) supervisorctl restart $(C) && case "$(C)" in \
+	  postgres|kafka|connect|aws) python -m stack wait $(C) ;; glue) python -m stack wait-job ;; esac
 
 watch: ## print change events of one table as they arrive (TABLE=customers, FROM_BEGINNING=1)
 	@$(ENV) python -m stack watch $(TABLE) $(if $(FROM_BEGINNING),--from-beginning)
+
+lake: ## the lake's tables with row counts, or rows of one (make lake TABLE=orders)
+	@$(ENV) python -m glue.lake $(LAKE_TABLE)
 
 test: unit-test e2e-test ## run every test suite (starts the local stack if needed)
 
