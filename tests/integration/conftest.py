@@ -81,11 +81,16 @@ def journal_of(path: Path) -> list[dict]:
     return entries
 
 
-@pytest.fixture
-def app_dsn() -> str:
+def app_dsn_of_stack() -> str:
+    """The stack's database, as the application user."""
     e = os.environ
     return (f"host={e['PG_HOST']} port={e['PG_PORT']} dbname={e['PG_DATABASE']} "
             f"user={e['PG_APP_USER']} password={e['PG_APP_PASSWORD']}")
+
+
+@pytest.fixture
+def app_dsn() -> str:
+    return app_dsn_of_stack()
 
 
 @pytest.fixture

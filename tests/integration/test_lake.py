@@ -12,7 +12,7 @@ import pytest
 from psycopg2 import sql
 from pyspark.sql.types import BooleanType, DateType, DecimalType, StringType, TimestampType
 
-from conftest import journal_of, producer_command, supervise
+from conftest import app_dsn_of_stack, journal_of, producer_command, supervise
 from glue.lake import local_reader
 from glue.merge import BOOKKEEPING, q
 
@@ -100,8 +100,7 @@ PRODUCER_TABLES = {"customers": {"profile"}, "orders": {"details"}}
 def written(quiet_source, tmp_path_factory):
     """The producer's changes plus a table the test creates, changes, and widens with a new column."""
     e = os.environ
-    dsn = (f"host={e['PG_HOST']} port={e['PG_PORT']} dbname={e['PG_DATABASE']} "
-           f"user={e['PG_APP_USER']} password={e['PG_APP_PASSWORD']}")
+    dsn = app_dsn_of_stack()
     journal_path = tmp_path_factory.mktemp("lake") / "journal.jsonl"
     subprocess.run(producer_command("--count", "2000", "--rate", "0", "--seed", "21",
                                     "--journal", str(journal_path)), check=True)
@@ -174,9 +173,7 @@ def test_change_log_holds_every_committed_change(lake, written):
 
 
 def test_mirror_stays_equal_to_the_source_when_the_job_is_killed(lake, quiet_source):
-    e = os.environ
-    dsn = (f"host={e['PG_HOST']} port={e['PG_PORT']} dbname={e['PG_DATABASE']} "
-           f"user={e['PG_APP_USER']} password={e['PG_APP_PASSWORD']}")
+    dsn = app_dsn_of_stack()
     producer = subprocess.Popen(producer_command("--rate", "150", "--duration", "30", "--seed", "23"))
     try:
         time.sleep(10)
@@ -186,4 +183,4 @@ def test_mirror_stays_equal_to_the_source_when_the_job_is_killed(lake, quiet_sou
     finally:
         producer.kill()
     for table, json_columns in PRODUCER_TABLES.items():
-        assert settle(lake, dsn, e["PG_SCHEMA"], table, ["id"], json_columns) == []
+        assert settle(lake, dsn, os.environ["PG_SCHEMA"], table, ["id"], json_columns) == []
