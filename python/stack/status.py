@@ -1,10 +1,11 @@
-"""What `make status` shows beyond supervisord: connectors, their tasks, and replication slot lag."""
+"""What `make status` shows beyond supervisord: connectors and tasks, replication slot lag, the job's last batch."""
 
 import psycopg2
 import requests
 
 from stack.connect import connector_status, list_connectors
-from stack.settings import setting
+from stack.settings import log_file, setting
+from stack.waiting import tail
 
 SLOT_LAG_SQL = """
 SELECT slot_name, plugin, active,
@@ -47,5 +48,12 @@ def slot_lines() -> list[str]:
             for name, plugin, active, lag in slots]
 
 
+def job_lines() -> list[str]:
+    """The Glue job's last micro-batch, as its log reports it."""
+    last = [line for line in tail(log_file("glue"), 400).splitlines() if "glue.job: batch " in line]
+    return [f"  {last[-1].split('glue.job: ', 1)[1]}"] if last else ["  (no micro-batch reported yet)"]
+
+
 def report() -> str:
-    return "\n".join(["connectors:", *connector_lines(), "replication slots:", *slot_lines()])
+    return "\n".join(["connectors:", *connector_lines(), "replication slots:", *slot_lines(),
+                      "glue job:", *job_lines()])
