@@ -8,13 +8,16 @@ TABLE ?= orders
 LAKE_TABLE = $(if $(filter command line,$(origin TABLE)),$(TABLE))
 FROM_BEGINNING ?=
 PYTEST_ARGS ?=
+# where aws-plan/apply/destroy deploy: local (the AWS endpoint of `make local-up`) or aws
+TARGET ?= local
+BENCH_ARGS ?=
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := . scripts/lib.sh &&
 COMPOSE := docker compose --env-file versions.env --env-file .env.example $(if $(wildcard .env),--env-file .env) -f compose/docker-compose.yml
 
-.PHONY: help install local-up status logs restart watch lake test unit-test e2e-test lint teardown
+.PHONY: help install local-up status logs restart watch lake test unit-test e2e-test lint bench teardown
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,7 +51,7 @@ watch: ## print change events of one table as they arrive (TABLE=customers, FROM
 lake: ## the lake's tables with row counts, or rows of one (make lake TABLE=orders)
 	@$(ENV) python -m glue.lake $(LAKE_TABLE)
 
-test: unit-test e2e-test ## run every test suite (starts the local stack if needed)
+test: unit-test e2e-test infra-test ## run every test suite (starts the local stack if needed)
 
 unit-test: install ## unit tests: no services needed
 	@$(ENV) python -m pytest tests/unit $(PYTEST_ARGS)
@@ -65,3 +68,50 @@ ifeq ($(MODE),compose)
 else
 	@scripts/teardown.sh
 endif
+
+bench: local-up ## measure throughput and commit-to-lake latency, with ceilings and the peer (BENCH_ARGS=--help)
+	@$(ENV) python -m bench run $(BENCH_ARGS)
+
+# ---- AWS deployment: terraform/ (TARGET=local|aws) and its checks -------------------------------------------------
+# A provider mirror in /opt/tf-plugins (this project's machines) is used when present; elsewhere `terraform init` uses
+# your Terraform CLI configuration (its provider mirror, if any) or the registry.
+TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
+# more terraform arguments, e.g. TF_ARGS="-var create_connector=false"
+TF_ARGS ?=
+TF_ROOT := terraform/envs/$(TARGET)
+# state: the local endpoint's lives and dies with the stack (.state/), a real deployment's is kept in .build/
+TF_STATE = $$$(if $(filter local,$(TARGET)),STATE_DIR,BUILD_DIR)/terraform/$(TARGET).tfstate
+TF = $(ENV) export TF_DATA_DIR="$$BUILD_DIR/terraform/$(TARGET)" TF_VAR_build_dir="$$BUILD_DIR" \
+	$(if $(filter local,$(TARGET)),TF_VAR_endpoint="http://$$AWS_ENDPOINT_HOST:$$AWS_ENDPOINT_PORT" TF_VAR_region="$$AWS_REGION" TF_VAR_kafka_bootstrap="$$KAFKA_HOST:$$KAFKA_PORT") && \
+	terraform -chdir=$(TF_ROOT)
+
+.PHONY: aws-package aws-init aws-plan aws-apply aws-destroy infra-tools infra-check infra-test
+
+aws-package: install ## zip the MSK Connect plugin and the Glue job's package into .build/aws/ (MSK_CONFIG_PROVIDERS=...)
+	@$(if $(filter local,$(TARGET)),PLUGIN_WITHOUT_CONFIG_PROVIDER=1) scripts/package-aws.sh
+
+aws-init: $(if $(filter local,$(TARGET)),local-up) aws-package
+	@test -d $(TF_ROOT) || { echo "error: TARGET=$(TARGET): no $(TF_ROOT) (local or aws)" >&2; exit 2; }
+	@$(ENV) mkdir -p "$$(dirname "$(TF_STATE)")"
+	@$(TF) init -input=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR)) -backend-config=path="$(TF_STATE)" -reconfigure
+
+aws-plan: aws-init ## terraform plan of terraform/envs/TARGET (local: the AWS endpoint of local-up; aws: your account)
+	@$(TF) plan -input=false $(TF_ARGS)
+
+aws-apply: aws-init ## terraform apply of terraform/envs/TARGET
+	@$(TF) apply -input=false $(TF_ARGS)
+
+aws-destroy: aws-init ## terraform destroy of terraform/envs/TARGET
+	@$(TF) destroy -input=false $(TF_ARGS)
+
+infra-tools: ## install checkov into its own virtualenv, .build/checkov (it pins an older boto3 than ours)
+	@$(ENV) want="$$CHECKOV_VERSION"; have=$$("$$BUILD_DIR/checkov/bin/checkov" --version 2>/dev/null || true); \
+	 if [ "$$have" = "$$want" ]; then echo "checkov $$have: already installed"; else \
+	 python3 -m venv "$$BUILD_DIR/checkov" && "$$BUILD_DIR/checkov/bin/pip" install -q -r requirements-checkov.txt; fi
+
+infra-check: install infra-tools ## terraform fmt/validate/test, checkov, cfn-lint, versions and TF<->CloudFormation parity
+	@$(ENV) python -m pytest tests/infra --ignore=tests/infra/test_terraform_local.py \
+	 --ignore=tests/infra/test_cloudformation_local.py $(PYTEST_ARGS)
+
+infra-test: install infra-tools local-up ## infra-check, then Terraform and CloudFormation against the local AWS endpoint
+	@$(ENV) python -m pytest tests/infra $(PYTEST_ARGS)

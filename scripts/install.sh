@@ -34,8 +34,9 @@ install_python() {
 
 install_jvm() {
   local inputs=("$ROOT/versions.env" "$ROOT"/jvm/pom.xml "$ROOT"/jvm/*/pom.xml)
-  if stamp_ok jvm "${inputs[@]}" && [ -d "$BUILD_DIR/jvm/kafka" ] && [ -d "$BUILD_DIR/jvm/spark" ]; then return; fi
-  log "resolving Kafka, Debezium and the Spark job's jars from Maven Central into $BUILD_DIR/jvm (first run downloads ~600 MB)"
+  if stamp_ok jvm "${inputs[@]}" && [ -d "$BUILD_DIR/jvm/kafka" ] && [ -d "$BUILD_DIR/jvm/spark" ] &&
+    [ -d "$BUILD_DIR/jvm/plugins/iceberg-kafka-connect" ]; then return; fi
+  log "resolving Kafka, Debezium, the Spark job's jars and the Iceberg sink (make bench's peer) from Maven Central into $BUILD_DIR/jvm (first run downloads ~700 MB)"
   rm -rf "$BUILD_DIR/jvm"
   mvn -B -q -Dstyle.color=never -f "$ROOT/jvm/pom.xml" package \
     -Djvm.out="$BUILD_DIR/jvm" \

@@ -17,6 +17,7 @@ from glue.columns import ColumnSpec
 from glue.decode import decode
 from glue.maintenance import maintain
 from glue.merge import merge_changes, q, table_ident
+from glue.metrics import batch_record, offset_ranges, write_record
 from glue.options import JobOptions, parse_args
 from glue.session import build_session
 
@@ -142,31 +143,44 @@ def mirror_tables(spark: SparkSession, events: DataFrame, lake: Lake, known: dic
 
 
 class BatchWriter:
-    """What each micro-batch does to the lake: quarantine, change log, mirror tables (the foreachBatch function)."""
+    """What each micro-batch does to the lake: quarantine, change log, mirror tables (the foreachBatch function).
 
-    def __init__(self, lake: Lake, maintenance_every: int = 0):
+    metrics_uri: where each batch records its Kafka offsets and when its changes became visible (glue.metrics).
+    """
+
+    def __init__(self, lake: Lake, maintenance_every: int = 0, metrics_uri: str | None = None):
         self.lake = lake
         self.changelog = Changelog(lake.table(lake.changelog_table))
         self.known: dict[str, dict[str, str]] = {}
         self.maintenance_every = maintenance_every
+        self.metrics_uri = metrics_uri
         self.touched: set[str] = set()
 
     def __call__(self, batch: DataFrame, batch_id: int) -> BatchReport:
-        started = time.monotonic()
+        started, started_at_ms = time.monotonic(), time.time_ns() // 1_000_000
         spark = batch.sparkSession
         batch = batch.persist()
         events, quarantine = decode(batch)
         events = events.persist()
         try:
+            ranges = offset_ranges(batch) if self.metrics_uri else []
+            steps = {"read": time.monotonic() - started}
             quarantined = write_quarantine(quarantine, self.lake.quarantine_uri)
+            steps["quarantine"] = time.monotonic() - started - sum(steps.values())
             appended = self.changelog.append(spark, events)
+            steps["changelog"] = time.monotonic() - started - sum(steps.values())
             merged, skipped = mirror_tables(spark, events, self.lake, self.known)
+            steps["merge"] = time.monotonic() - started - sum(steps.values())
+            visible_at_ms = time.time_ns() // 1_000_000  # every MERGE of the batch is committed: readers see it
             report = BatchReport(batch_id, sum(merged.values()), appended, quarantined, merged, skipped,
                                  time.monotonic() - started)
         finally:
             events.unpersist()
             batch.unpersist()
         log.info("%s", report)
+        if self.metrics_uri and ranges:
+            write_record(spark, self.metrics_uri, batch_record(batch_id, started_at_ms, visible_at_ms, ranges,
+                                                               appended, report.mirrored, steps))
         self.touched.update(merged)
         if self.maintenance_every and (batch_id + 1) % self.maintenance_every == 0:
             tables = sorted(self.touched) + ([self.lake.changelog_table] if appended or self.touched else [])
@@ -190,7 +204,8 @@ def read_kafka(spark: SparkSession, opts: JobOptions) -> DataFrame:
 def start(spark: SparkSession, opts: JobOptions) -> StreamingQuery:
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {q(opts.catalog_name)}.{q(opts.database)}")
     return (
-        read_kafka(spark, opts).writeStream.foreachBatch(BatchWriter(Lake.of(opts), opts.maintenance_every))
+        read_kafka(spark, opts).writeStream
+        .foreachBatch(BatchWriter(Lake.of(opts), opts.maintenance_every, opts.metrics_uri))
         .queryName("cdc-to-lake")
         .option("checkpointLocation", opts.checkpoint_uri)
         .trigger(processingTime=f"{opts.trigger_seconds} seconds")

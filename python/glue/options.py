@@ -24,6 +24,8 @@ OPTIONS: dict[str, str] = {
     "warehouse": "Iceberg warehouse (default: <lake-uri>/warehouse)",
     "checkpoint-uri": "streaming checkpoint (default: <lake-uri>/checkpoints/cdc-to-lake)",
     "quarantine-uri": "where poison messages go, as JSON lines (default: <lake-uri>/quarantine)",
+    "metrics-uri": "where each micro-batch writes a JSON record: its Kafka offsets, when its changes became visible "
+                   "(default: <lake-uri>/metrics/batches; none: no records)",
     "catalog": "Iceberg catalog: glue (AWS Glue Data Catalog), jdbc (a database), hadoop (files; tests)",
     "catalog-name": "the catalog's name in Spark SQL (default: lake)",
     "catalog-uri": "JDBC URL of the jdbc catalog; its password comes from $ICEBERG_JDBC_PASSWORD",
@@ -62,6 +64,7 @@ class JobOptions:
     maintenance_every: int = 30
     s3_endpoint: str | None = None
     region: str | None = None
+    metrics_uri: str | None = None
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, str | None], env: Mapping[str, str] | None = None) -> JobOptions:
@@ -104,7 +107,12 @@ class JobOptions:
             maintenance_every=int(values.get("maintenance-every", 30)),
             s3_endpoint=values.get("s3-endpoint"),
             region=values.get("region"),
+            metrics_uri=_none_is_off(values.get("metrics-uri", f"{lake}/metrics/batches")),
         )
+
+
+def _none_is_off(value: str) -> str | None:
+    return None if value.lower() == "none" else value
 
 
 def default_topic_pattern(topic_prefix: str, schema: str | None = None) -> str:

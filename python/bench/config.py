@@ -1,0 +1,81 @@
+"""What a bench run does (its options, recorded in the report) and where the stack is (the settings scripts/lib.sh
+exports: versions.env, .env.example, .env)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Options:
+    steady_rate: float = 1000.0      # changes/s of the steady phase
+    steady_seconds: float = 60.0
+    steady_txn_size: int = 10        # producer --max-txn-size: each transaction holds 1..K changes
+    max_count: int = 200_000         # changes of the maximum-rate phase (producer --rate 0)
+    max_txn_size: int = 100
+    repeat: int = 3                  # runs of the steady phase; the report gives medians
+    max_repeat: int = 1              # runs of the maximum-rate phase
+    seed: int = 42
+    phases: tuple[str, ...] = ("steady", "max")
+    peer: bool = True                # also run the phases through Apache Iceberg's Kafka Connect sink
+    ceilings: bool = True            # raw PostgreSQL commit rate and Kafka's produce rate
+    catch_up_timeout: float = 900.0  # seconds to wait for the lake to hold every change of a phase
+    out: Path = ROOT / "bench" / "results"
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["phases"] = list(self.phases)
+        d["out"] = str(self.out)
+        return d
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Where the local stack's components listen, from the settings."""
+
+    env: Mapping[str, str]
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            return self.env[name]
+        except KeyError:
+            raise SystemExit(f"bench: setting {name} is not set; run `make bench` or source scripts/lib.sh") from None
+
+    @classmethod
+    def from_environ(cls) -> Stack:
+        return cls(dict(os.environ))
+
+    @property
+    def kafka(self) -> str:
+        return f"{self['KAFKA_HOST']}:{self['KAFKA_PORT']}"
+
+    @property
+    def connect_url(self) -> str:
+        return f"http://{self['CONNECT_HOST']}:{self['CONNECT_PORT']}"
+
+    @property
+    def s3_endpoint(self) -> str:
+        return f"http://{self['AWS_ENDPOINT_HOST']}:{self['AWS_ENDPOINT_PORT']}"
+
+    @property
+    def catalog_jdbc_url(self) -> str:
+        return (f"jdbc:postgresql://{self['PG_HOST']}:{self['PG_PORT']}/{self['PG_DATABASE']}"
+                f"?currentSchema={self['LAKE_CATALOG_SCHEMA']}")
+
+    @property
+    def app_dsn(self) -> str:
+        return (f"host={self['PG_HOST']} port={self['PG_PORT']} dbname={self['PG_DATABASE']} "
+                f"user={self['PG_APP_USER']} password={self['PG_APP_PASSWORD']}")
+
+    def path(self, name: str) -> Path:
+        p = Path(self[name])
+        return p if p.is_absolute() else ROOT / p
+
+    @property
+    def trigger_ms(self) -> int:
+        return int(float(self["JOB_TRIGGER_SECONDS"]) * 1000)

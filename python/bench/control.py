@@ -1,0 +1,96 @@
+"""Driving the local stack for a bench run: supervised programs (stop, start, restart, their pids) and the Glue job's
+freshness. Everything stopped for a run is started again by `Restorer`, whatever happens."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from bench.config import ROOT
+
+SUPERVISOR_CONF = ROOT / "config" / "supervisord.conf"
+
+
+def _supervisorctl(*args: str) -> subprocess.CompletedProcess:
+    venv = Path(os.environ.get("VENV", ROOT / ".venv"))
+    return subprocess.run([str(venv / "bin" / "supervisorctl"), "-c", str(SUPERVISOR_CONF), *args],
+                          capture_output=True, text=True, check=False)
+
+
+def supervisorctl(*args: str) -> str:
+    result = _supervisorctl(*args)
+    # status exits 3 when a program is stopped: only the output says what went wrong
+    if result.returncode not in (0, 3) or "ERROR" in result.stdout:
+        raise RuntimeError(f"supervisorctl {' '.join(args)} failed: {result.stdout.strip()} {result.stderr.strip()}")
+    return result.stdout
+
+
+def is_running(program: str) -> bool:
+    return " RUNNING " in supervisorctl("status", program)
+
+
+def pid(program: str) -> int | None:
+    """The program's pid; None when it is not running (supervisorctl then prints 0 and exits 1)."""
+    text = _supervisorctl("pid", program).stdout.strip()
+    return int(text) if text.isdigit() and text != "0" else None
+
+
+def stop(program: str) -> None:
+    supervisorctl("stop", program)
+
+
+def start(program: str) -> None:
+    if not is_running(program):
+        supervisorctl("start", program)
+
+
+def process_started_at(process_id: int) -> float:
+    """A process's start time (epoch s), from /proc."""
+    with open(f"/proc/{process_id}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    with open("/proc/uptime") as handle:
+        uptime = float(handle.read().split()[0])
+    return time.time() - uptime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def job_is_stale(job_pid: int) -> bool:
+    """True when python/glue changed after the running job started: the bench measures the code in the tree."""
+    newest = max(p.stat().st_mtime for p in (ROOT / "python" / "glue").glob("*.py"))
+    return newest > process_started_at(job_pid)
+
+
+def restart_job(log_file: Path, timeout: float = 300, command: str = "restart") -> float:
+    """(Re)start the Glue job and wait until its streaming query runs (its log says so); the seconds it took."""
+    offset = log_file.stat().st_size if log_file.exists() else 0
+    started = time.monotonic()
+    supervisorctl(command, "glue")
+    while time.monotonic() - started < timeout:
+        with log_file.open("rb") as handle:
+            handle.seek(offset)
+            if b"INFO glue.job: streaming " in handle.read():
+                return time.monotonic() - started
+        time.sleep(1)
+    raise TimeoutError(f"the Glue job did not start streaming within {timeout:.0f} s; see {log_file}")
+
+
+class Restorer:
+    """Remembers what a run changed in the stack and puts it back: programs stopped are started again."""
+
+    def __init__(self) -> None:
+        self.stopped: list[str] = []
+
+    def stop(self, program: str) -> None:
+        if is_running(program):
+            stop(program)
+            if program not in self.stopped:
+                self.stopped.append(program)
+
+    def restore(self) -> list[str]:
+        restored = []
+        for program in reversed(self.stopped):
+            start(program)
+            restored.append(program)
+        self.stopped.clear()
+        return restored

@@ -1,0 +1,46 @@
+variable "region" {
+  description = "AWS region to deploy to"
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as us-east-1."
+  }
+}
+
+variable "name" {
+  description = "Name of the deployment: prefix of every resource"
+  type        = string
+  default     = "cdc-lake"
+}
+
+variable "bucket_prefix" {
+  description = "Prefix of the bucket names; null: <name>-<account id>-<region>"
+  type        = string
+  default     = null
+}
+
+variable "build_dir" {
+  description = "The project's BUILD_DIR holding aws/*.zip from `make aws-package` (make passes it); null: <repository>/.build"
+  type        = string
+  default     = null
+}
+
+variable "enable_nat_gateway" {
+  description = "Outbound internet for the private subnets (not needed: AWS APIs are reached through VPC endpoints)"
+  type        = bool
+  default     = false
+}
+
+variable "deletion_protection" {
+  description = "Protect the database and keep the buckets on destroy; set false to tear a test deployment down"
+  type        = bool
+  default     = true
+}
+
+variable "create_connector" {
+  description = "Create the Debezium connector; false for the first apply, before the replication role exists in Aurora (terraform/README.md)"
+  type        = bool
+  default     = true
+}

@@ -1,0 +1,14 @@
+terraform {
+  # the versions this project is tested with: TERRAFORM_VERSION and TERRAFORM_AWS_PROVIDER_VERSION in versions.env
+  required_version = "~> 1.11.4"
+
+  # state: a local file whose path `make aws-plan` passes (-backend-config=path=...); see terraform/README.md for S3
+  backend "local" {}
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "5.100.0"
+    }
+  }
+}

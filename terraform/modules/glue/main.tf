@@ -1,0 +1,251 @@
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  arn_prefix = "arn:${data.aws_partition.current.partition}"
+  region     = data.aws_region.current.name
+  account    = data.aws_caller_identity.current.account_id
+  lake_uri   = "s3://${var.lake_bucket}"
+
+  topic_prefix = lookup(var.job_arguments, "topic-prefix", "")
+  kafka_arn    = var.kafka_cluster == null ? null : "${local.arn_prefix}:kafka:${local.region}:${local.account}"
+}
+
+################################################################################
+# Code: the entry script and the package it imports
+################################################################################
+
+resource "aws_s3_object" "script" {
+  bucket = var.artifacts_bucket
+  key    = "${var.artifacts_prefix}${basename(var.script_path)}"
+  source = var.script_path
+  etag   = filemd5(var.script_path)
+
+  tags = var.tags
+}
+
+resource "aws_s3_object" "package" {
+  bucket = var.artifacts_bucket
+  key    = "${var.artifacts_prefix}${basename(var.package_zip_path)}"
+  source = var.package_zip_path
+  etag   = filemd5(var.package_zip_path)
+
+  tags = var.tags
+}
+
+################################################################################
+# Catalog, network connection, encryption
+################################################################################
+
+# The Iceberg catalog puts each table under the database's location: warehouse/<database>.db/<table>/.
+resource "aws_glue_catalog_database" "this" {
+  name         = var.database_name
+  description  = "Change log and mirror tables of the CDC pipeline (Iceberg)"
+  location_uri = "${local.lake_uri}/warehouse/${var.database_name}.db"
+}
+
+resource "aws_glue_connection" "this" {
+  name            = "${var.name}-network"
+  description     = "Runs the job inside the VPC: MSK and the S3 gateway endpoint are reached privately"
+  connection_type = "NETWORK"
+
+  physical_connection_requirements {
+    availability_zone      = var.availability_zone
+    subnet_id              = var.subnet_id
+    security_group_id_list = var.security_group_ids
+  }
+
+  tags = var.tags
+}
+
+resource "aws_glue_security_configuration" "this" {
+  name = var.name
+
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = var.kms_key_arn != null ? "SSE-KMS" : "DISABLED"
+      kms_key_arn                = var.kms_key_arn
+    }
+
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = var.kms_key_arn != null ? "CSE-KMS" : "DISABLED"
+      kms_key_arn                   = var.kms_key_arn
+    }
+
+    s3_encryption {
+      s3_encryption_mode = var.kms_key_arn != null ? "SSE-KMS" : "SSE-S3"
+      kms_key_arn        = var.kms_key_arn
+    }
+  }
+}
+
+################################################################################
+# Role: the two buckets, the catalog database, the cluster's topics, its own logs
+################################################################################
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "ReadCode"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.artifacts_bucket_arn}/${var.artifacts_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListLake"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [var.lake_bucket_arn, var.artifacts_bucket_arn]
+  }
+
+  statement {
+    sid       = "WriteLake"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${var.lake_bucket_arn}/*"]
+  }
+
+  statement {
+    sid = "Catalog"
+    actions = [
+      "glue:GetDatabase", "glue:GetDatabases",
+      "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
+      "glue:GetPartitions", "glue:BatchGetPartition",
+    ]
+    resources = [
+      "${local.arn_prefix}:glue:${local.region}:${local.account}:catalog",
+      "${local.arn_prefix}:glue:${local.region}:${local.account}:database/${var.database_name}",
+      "${local.arn_prefix}:glue:${local.region}:${local.account}:table/${var.database_name}/*",
+    ]
+  }
+
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
+    resources = ["${local.arn_prefix}:logs:${local.region}:${local.account}:log-group:/aws-glue/*"]
+  }
+
+  statement {
+    sid       = "Metrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = ["Glue"]
+    }
+  }
+
+  # ENIs of the NETWORK connection, in its subnet and security groups only
+  statement {
+    sid       = "DescribeNetwork"
+    actions   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid     = "JobNetworkInterfaces"
+    actions = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:CreateTags", "ec2:DeleteTags"]
+    resources = concat(
+      ["${local.arn_prefix}:ec2:${local.region}:${local.account}:network-interface/*"],
+      ["${local.arn_prefix}:ec2:${local.region}:${local.account}:subnet/${var.subnet_id}"],
+      [for sg in var.security_group_ids : "${local.arn_prefix}:ec2:${local.region}:${local.account}:security-group/${sg}"],
+    )
+  }
+
+  dynamic "statement" {
+    for_each = var.kafka_cluster != null ? [var.kafka_cluster] : []
+    content {
+      sid       = "KafkaCluster"
+      actions   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"]
+      resources = [statement.value.arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.kafka_cluster != null ? [var.kafka_cluster] : []
+    content {
+      sid       = "KafkaTopics"
+      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+      resources = ["${local.kafka_arn}:topic/${statement.value.name}/${statement.value.uuid}/${local.topic_prefix}.*"]
+    }
+  }
+
+  # Spark's Kafka source commits no offsets but names its consumer groups spark-kafka-source-*
+  dynamic "statement" {
+    for_each = var.kafka_cluster != null ? [var.kafka_cluster] : []
+    content {
+      sid       = "KafkaGroups"
+      actions   = ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"]
+      resources = ["${local.kafka_arn}:group/${statement.value.name}/${statement.value.uuid}/spark-kafka-source-*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.name}-glue"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "job"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+################################################################################
+# Job
+################################################################################
+
+resource "aws_glue_job" "this" {
+  name              = var.name
+  description       = "Debezium change events from Kafka into the Iceberg lake (python/glue)"
+  role_arn          = aws_iam_role.this.arn
+  glue_version      = var.glue_version
+  worker_type       = var.worker_type
+  number_of_workers = var.number_of_workers
+  connections       = [aws_glue_connection.this.name]
+
+  security_configuration = aws_glue_security_configuration.this.name
+
+  command {
+    name            = "gluestreaming"
+    script_location = "s3://${aws_s3_object.script.bucket}/${aws_s3_object.script.key}"
+    python_version  = "3"
+  }
+
+  # the job's options (python/glue/options.py), then Glue's own
+  default_arguments = merge(
+    { for k, v in var.job_arguments : "--${k}" => v },
+    {
+      "--lake-uri"                         = local.lake_uri
+      "--catalog"                          = "glue"
+      "--database"                         = aws_glue_catalog_database.this.name
+      "--region"                           = local.region
+      "--extra-py-files"                   = "s3://${aws_s3_object.package.bucket}/${aws_s3_object.package.key}"
+      "--datalake-formats"                 = "iceberg"
+      "--job-language"                     = "python"
+      "--enable-metrics"                   = "true"
+      "--enable-continuous-cloudwatch-log" = "true"
+    },
+  )
+
+  # one run at a time: two would race on the same checkpoint
+  execution_property {
+    max_concurrent_runs = 1
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.this]
+}

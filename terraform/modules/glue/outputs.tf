@@ -1,0 +1,29 @@
+output "job_name" {
+  description = "Name of the Glue job (aws glue start-job-run --job-name ...)"
+  value       = try(aws_glue_job.this.name, null)
+}
+
+output "job_arguments" {
+  description = "Default arguments of the job"
+  value       = try(aws_glue_job.this.default_arguments, {})
+}
+
+output "script_location" {
+  description = "S3 URI of the entry script"
+  value       = try(aws_glue_job.this.command[0].script_location, null)
+}
+
+output "database_name" {
+  description = "Glue Data Catalog database of the lake tables"
+  value       = try(aws_glue_catalog_database.this.name, null)
+}
+
+output "connection_name" {
+  description = "Name of the NETWORK connection"
+  value       = try(aws_glue_connection.this.name, null)
+}
+
+output "role_arn" {
+  description = "ARN of the job's role"
+  value       = try(aws_iam_role.this.arn, null)
+}

@@ -1,0 +1,131 @@
+# The whole pipeline, wired once for both root configurations (envs/aws and envs/local):
+# Aurora PostgreSQL -> Debezium on MSK Connect -> MSK -> Glue streaming job -> S3 lake.
+
+data "aws_availability_zones" "available" {
+  #checkov:skip=CKV_AWS_394:the first availability_zone_count zones are taken in name order: a zone AWS adds later sorts after them
+  state = "available"
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  # path.root is envs/<target>: the repository is three levels up
+  repo      = abspath("${path.root}/../../..")
+  build_dir = coalesce(var.build_dir, "${local.repo}/.build")
+
+  azs           = slice(data.aws_availability_zones.available.names, 0, var.availability_zone_count)
+  bucket_prefix = coalesce(var.bucket_prefix, "${var.name}-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}")
+  tags          = merge({ Project = "cdc-lake", Deployment = var.name }, var.tags)
+}
+
+module "s3" {
+  source = "../s3"
+
+  name                    = local.bucket_prefix
+  force_destroy           = !var.deletion_protection
+  deny_insecure_transport = var.s3_deny_insecure_transport
+  changelog_prefix        = "warehouse/${var.glue_database}.db/cdc_changelog/"
+  tags                    = local.tags
+}
+
+module "vpc" {
+  source = "../vpc"
+
+  name                     = var.name
+  cidr_block               = var.vpc_cidr
+  availability_zones       = local.azs
+  enable_nat_gateway       = var.enable_nat_gateway
+  enable_flow_log          = true
+  flow_log_destination_arn = module.s3.artifacts_bucket_arn
+  tags                     = local.tags
+}
+
+module "aurora" {
+  source = "../aurora"
+
+  name                = var.name
+  engine_version      = var.aurora_engine_version
+  instance_class      = var.aurora_instance_class
+  instance_count      = var.aurora_instance_count
+  database_name       = var.settings["PG_DATABASE"]
+  cdc_user            = var.settings["PG_CDC_USER"]
+  subnet_ids          = module.vpc.private_subnet_ids
+  security_group_ids  = [module.vpc.security_group_ids["aurora"]]
+  deletion_protection = var.deletion_protection
+  skip_final_snapshot = !var.deletion_protection
+  tags                = local.tags
+}
+
+module "msk" {
+  source = "../msk"
+  count  = var.create_msk ? 1 : 0
+
+  name                 = var.name
+  kafka_version        = var.msk_kafka_version
+  broker_instance_type = var.msk_broker_instance_type
+  subnet_ids           = module.vpc.private_subnet_ids
+  security_group_ids   = [module.vpc.security_group_ids["msk"]]
+  tags                 = local.tags
+}
+
+module "msk_connect" {
+  source = "../msk_connect"
+  count  = var.create_msk && var.create_connector ? 1 : 0
+
+  name                    = var.settings["CONNECTOR_NAME"]
+  kafkaconnect_version    = var.msk_connect_version
+  connector_template_path = "${path.root}/../../../connectors/postgres-source.json.tmpl"
+  connector_settings      = var.settings
+
+  plugin_zip_path      = "${local.build_dir}/aws/debezium-connector-postgres.zip"
+  artifacts_bucket     = module.s3.artifacts_bucket
+  artifacts_bucket_arn = module.s3.artifacts_bucket_arn
+
+  cluster_arn       = module.msk[0].cluster_arn
+  cluster_name      = module.msk[0].cluster_name
+  cluster_uuid      = module.msk[0].cluster_uuid
+  bootstrap_brokers = module.msk[0].bootstrap_brokers_sasl_iam
+
+  subnet_ids         = module.vpc.private_subnet_ids
+  security_group_ids = [module.vpc.security_group_ids["connect"]]
+
+  db_host        = module.aurora.endpoint
+  db_port        = module.aurora.port
+  db_secret_arn  = module.aurora.cdc_user_secret_arn
+  db_secret_name = module.aurora.cdc_user_secret_name
+
+  tags = local.tags
+}
+
+module "glue" {
+  source = "../glue"
+
+  name              = "${var.name}-cdc-to-lake"
+  glue_version      = var.glue_version
+  number_of_workers = var.glue_number_of_workers
+  database_name     = var.glue_database
+
+  script_path      = "${path.root}/../../../python/glue/cdc_to_lake.py"
+  package_zip_path = "${local.build_dir}/aws/glue-job.zip"
+  job_arguments = {
+    "kafka-bootstrap" = var.create_msk ? module.msk[0].bootstrap_brokers_sasl_iam : var.kafka_bootstrap
+    "topic-prefix"    = var.settings["TOPIC_PREFIX"]
+  }
+
+  artifacts_bucket     = module.s3.artifacts_bucket
+  artifacts_bucket_arn = module.s3.artifacts_bucket_arn
+  lake_bucket          = module.s3.lake_bucket
+  lake_bucket_arn      = module.s3.lake_bucket_arn
+
+  subnet_id          = module.vpc.private_subnet_ids[0]
+  availability_zone  = module.vpc.private_subnet_azs[0]
+  security_group_ids = [module.vpc.security_group_ids["glue"]]
+  kafka_cluster = var.create_msk ? {
+    arn  = module.msk[0].cluster_arn
+    name = module.msk[0].cluster_name
+    uuid = module.msk[0].cluster_uuid
+  } : null
+
+  tags = local.tags
+}

@@ -1,0 +1,59 @@
+output "vpc_id" {
+  description = "ID of the VPC"
+  value       = module.vpc.vpc_id
+}
+
+output "private_subnet_ids" {
+  description = "IDs of the private subnets"
+  value       = module.vpc.private_subnet_ids
+}
+
+output "security_group_ids" {
+  description = "Security group of each part"
+  value       = module.vpc.security_group_ids
+}
+
+output "lake_bucket" {
+  description = "Name of the lake bucket"
+  value       = module.s3.lake_bucket
+}
+
+output "artifacts_bucket" {
+  description = "Name of the artifacts bucket"
+  value       = module.s3.artifacts_bucket
+}
+
+output "aurora_endpoint" {
+  description = "Writer endpoint of Aurora PostgreSQL"
+  value       = module.aurora.endpoint
+}
+
+output "aurora_master_secret_arn" {
+  description = "Secret holding the master password (managed by RDS)"
+  value       = module.aurora.master_user_secret_arn
+}
+
+output "cdc_user_secret_arn" {
+  description = "Secret to store the replication role's password in"
+  value       = module.aurora.cdc_user_secret_arn
+}
+
+output "msk_bootstrap_brokers" {
+  description = "Bootstrap brokers of the IAM listener; null without MSK"
+  value       = try(module.msk[0].bootstrap_brokers_sasl_iam, null)
+}
+
+output "connector_arn" {
+  description = "ARN of the MSK Connect connector; null without MSK"
+  value       = try(module.msk_connect[0].connector_arn, null)
+}
+
+output "glue_job_name" {
+  description = "Name of the Glue streaming job"
+  value       = module.glue.job_name
+}
+
+output "glue_database" {
+  description = "Glue Data Catalog database of the lake"
+  value       = module.glue.database_name
+}

@@ -1,0 +1,233 @@
+"""cloudformation.yaml says what terraform/ says: the settings that matter, read from both files and compared.
+
+Terraform is read with python-hcl2 (literal values and variable defaults), the template with cfn-lint's loader
+(which keeps !Ref, !Sub and !GetAtt as data). The connector configuration is compared with the one source of
+connector settings, connectors/postgres-source.json.tmpl, rendered with .env.example's values.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import hcl2
+import pytest
+from cfnlint.decode import cfn_yaml
+
+from stack.render import load_template, render_connector
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = ROOT / "terraform" / "modules"
+
+
+def unquote(value):
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def tf(module: str, file: str = "main.tf") -> dict:
+    return hcl2.load((MODULES / module / file).open())
+
+
+def tf_resource(module: str, rtype: str, name: str = "this") -> dict:
+    for block in tf(module).get("resource", []):
+        for key, body in block.items():
+            if unquote(key) == rtype and f'"{name}"' in body:
+                return body[f'"{name}"']
+    raise KeyError(f"{module}: {rtype}.{name}")
+
+
+def tf_default(module: str, variable: str):
+    for block in tf(module, "variables.tf")["variable"]:
+        for key, body in block.items():
+            if unquote(key) == variable:
+                return body["default"]
+    raise KeyError(f"{module}: var.{variable}")
+
+
+def only(blocks: list) -> dict:
+    (block,) = blocks
+    return block
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict:
+    return cfn_yaml.load(str(ROOT / "cloudformation.yaml"))
+
+
+def props(cfn: dict, name: str) -> dict:
+    return cfn["Resources"][name]["Properties"]
+
+
+def resolve(value, cfn: dict, placeholders: dict[str, str]):
+    """A CloudFormation value with parameter defaults for !Ref, placeholders for !GetAtt and !Sub's references."""
+    params = {k: p.get("Default") for k, p in cfn["Parameters"].items()}
+    if isinstance(value, dict) and "Ref" in value:
+        return params[value["Ref"]]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        att = value["Fn::GetAtt"]
+        return placeholders[".".join(att) if isinstance(att, list) else att]
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        text = value["Fn::Sub"]
+        text = re.sub(r"\$\{([A-Za-z0-9:.]+)\}",
+                      lambda m: str(params.get(m.group(1), placeholders.get(m.group(1)))), text)
+        return text.replace("${!", "${")
+    return value
+
+
+# ---- Aurora ----------------------------------------------------------------------------------------------------------
+
+
+def test_logical_replication_and_logging_parameters(cfn):
+    tf_params = {unquote(p["name"]): unquote(p["value"])
+                 for p in tf_resource("aurora", "aws_rds_cluster_parameter_group")["parameter"]}
+    assert tf_params["rds.logical_replication"] == "1"
+    assert props(cfn, "DbClusterParameterGroup")["Parameters"] == tf_params
+
+
+def test_aurora_cluster_settings(cfn):
+    cluster = tf_resource("aurora", "aws_rds_cluster")
+    cfn_cluster = props(cfn, "DbCluster")
+    assert unquote(cluster["engine"]) == cfn_cluster["Engine"] == "aurora-postgresql"
+    assert cluster["manage_master_user_password"] is True and cfn_cluster["ManageMasterUserPassword"] is True
+    assert cluster["storage_encrypted"] is True and cfn_cluster["StorageEncrypted"] is True
+    assert cluster["iam_database_authentication_enabled"] is True and cfn_cluster["EnableIAMDatabaseAuthentication"]
+    exports = [unquote(x) for x in cluster["enabled_cloudwatch_logs_exports"]]
+    assert exports == cfn_cluster["EnableCloudwatchLogsExports"]
+    assert tf_default("aurora", "backup_retention_days") == cfn_cluster["BackupRetentionPeriod"]
+    assert tf_default("aurora", "master_username").strip('"') == cfn_cluster["MasterUsername"]
+    instance = tf_resource("aurora", "aws_rds_cluster_instance")
+    assert instance["publicly_accessible"] is False and props(cfn, "DbInstance")["PubliclyAccessible"] is False
+    assert tf_default("aurora", "monitoring_interval") == props(cfn, "DbInstance")["MonitoringInterval"]
+
+
+# ---- S3 -----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bucket", ["LakeBucket", "ArtifactsBucket"])
+def test_bucket_encryption_public_access_and_versioning(cfn, bucket):
+    sse = only(only(tf_resource("s3", "aws_s3_bucket_server_side_encryption_configuration")["rule"])
+               ["apply_server_side_encryption_by_default"])
+    cfn_rule = only(props(cfn, bucket)["BucketEncryption"]["ServerSideEncryptionConfiguration"])
+    assert unquote(sse["sse_algorithm"]) == cfn_rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert cfn_rule["BucketKeyEnabled"] is True
+    pab = tf_resource("s3", "aws_s3_bucket_public_access_block")
+    tf_pab = {k: pab[k] for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
+                                  "restrict_public_buckets")}
+    assert set(tf_pab.values()) == {True}
+    assert set(props(cfn, bucket)["PublicAccessBlockConfiguration"].values()) == {True}
+    versioning = only(tf_resource("s3", "aws_s3_bucket_versioning")["versioning_configuration"])
+    assert unquote(versioning["status"]) == props(cfn, bucket)["VersioningConfiguration"]["Status"] == "Enabled"
+    ownership = only(tf_resource("s3", "aws_s3_bucket_ownership_controls")["rule"])
+    cfn_ownership = only(props(cfn, bucket)["OwnershipControls"]["Rules"])["ObjectOwnership"]
+    assert unquote(ownership["object_ownership"]) == cfn_ownership
+
+
+def test_lifecycle_days(cfn):
+    rules = {r["Id"]: r for r in props(cfn, "LakeBucket")["LifecycleConfiguration"]["Rules"]}
+    assert only(rules["changelog-to-glacier-ir"]["Transitions"]) == {
+        "StorageClass": "GLACIER_IR", "TransitionInDays": tf_default("s3", "changelog_transition_days")}
+    assert rules["quarantine-expiry"]["ExpirationInDays"] == tf_default("s3", "quarantine_expiration_days")
+    assert rules["quarantine-expiry"]["Prefix"] == unquote(tf_default("s3", "quarantine_prefix"))
+    assert rules["noncurrent-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == tf_default(
+        "s3", "noncurrent_version_expiration_days")
+    assert "ExpirationInDays" not in rules["changelog-to-glacier-ir"], "never expire the Iceberg change log by age"
+
+
+# ---- MSK and MSK Connect ---------------------------------------------------------------------------------------------
+
+
+def test_msk_authentication_encryption_and_logs(cfn):
+    cluster = tf_resource("msk", "aws_msk_cluster")
+    cfn_cluster = props(cfn, "MskCluster")
+    auth = only(cluster["client_authentication"])
+    assert only(auth["sasl"])["iam"] is True and auth["unauthenticated"] is False
+    assert cfn_cluster["ClientAuthentication"] == {"Sasl": {"Iam": {"Enabled": True}},
+                                                   "Unauthenticated": {"Enabled": False}}
+    transit = only(only(cluster["encryption_info"])["encryption_in_transit"])
+    assert {"ClientBroker": unquote(transit["client_broker"]), "InCluster": transit["in_cluster"]} == \
+        cfn_cluster["EncryptionInfo"]["EncryptionInTransit"] == {"ClientBroker": "TLS", "InCluster": True}
+    public = only(only(only(cluster["broker_node_group_info"])["connectivity_info"])["public_access"])
+    assert unquote(public["type"]) == cfn_cluster["BrokerNodeGroupInfo"]["ConnectivityInfo"]["PublicAccess"]["Type"]
+    logs = only(only(only(cluster["logging_info"])["broker_logs"])["cloudwatch_logs"])
+    assert logs["enabled"] is True and cfn_cluster["LoggingInfo"]["BrokerLogs"]["CloudWatchLogs"]["Enabled"] is True
+    assert tf_default("msk", "number_of_broker_nodes") == cfn_cluster["NumberOfBrokerNodes"]
+    storage = cfn_cluster["BrokerNodeGroupInfo"]["StorageInfo"]["EBSStorageInfo"]
+    assert tf_default("msk", "volume_size") == storage["VolumeSize"]
+
+
+def test_msk_server_properties(cfn):
+    tf_props = {unquote(k): unquote(v) for k, v in tf_default("msk", "server_properties").items()}
+    cfn_props = dict(line.split(" = ") for line in props(cfn, "MskConfiguration")["ServerProperties"].splitlines())
+    assert tf_props == cfn_props
+    assert tf_props["auto.create.topics.enable"] == "true"
+
+
+def test_worker_configuration(cfn):
+    tf_text = only(tf("msk_connect")["locals"])["worker_properties"]
+    tf_lines = [line.strip() for line in tf_text.splitlines() if "=" in line]
+    cfn_text = props(cfn, "WorkerConfiguration")["PropertiesFileContent"]["Fn::Base64"]["Fn::Sub"]
+    cfn_lines = [line.strip() for line in cfn_text.splitlines() if line.strip()]
+    normalise = [re.sub(r"\$\{[^}]+\}", "<region>", line) for line in tf_lines], \
+        [re.sub(r"\$\{[^}]+\}", "<region>", line) for line in cfn_lines]
+    assert normalise[0] == normalise[1]
+
+
+def test_connector_configuration_is_the_template_rendered(cfn, env_example):
+    placeholders = {"DbCluster.Endpoint.Address": "<host>", "DbCluster.Endpoint.Port": "<port>",
+                    "Name": cfn["Parameters"]["Name"]["Default"]}
+    cfn_config = {k: resolve(v, cfn, placeholders)
+                  for k, v in props(cfn, "Connector")["ConnectorConfiguration"].items()}
+    secret = f"{placeholders['Name']}/{env_example['PG_CDC_USER']}"
+    rendered = render_connector(load_template(ROOT / "connectors" / "postgres-source.json.tmpl"), {
+        **env_example, "CONNECTOR_DB_HOST": "<host>", "CONNECTOR_DB_PORT": "<port>",
+        "CONNECTOR_DB_PASSWORD_REF": f"${{secretsmanager:{secret}:password}}"})
+    assert cfn_config == rendered
+    # and Terraform's module builds the same reference (by secret name, never the ARN: Kafka splits on colons)
+    assert "${secretsmanager:${var.db_secret_name}:password}" in json.dumps(tf("msk_connect")["locals"])
+
+
+def test_connector_runs_with_iam_and_tls(cfn):
+    connector = tf_resource("msk_connect", "aws_mskconnect_connector")
+    cfn_connector = props(cfn, "Connector")
+    assert unquote(only(connector["kafka_cluster_client_authentication"])["authentication_type"]) == \
+        cfn_connector["KafkaClusterClientAuthentication"]["AuthenticationType"] == "IAM"
+    assert unquote(only(connector["kafka_cluster_encryption_in_transit"])["encryption_type"]) == \
+        cfn_connector["KafkaClusterEncryptionInTransit"]["EncryptionType"] == "TLS"
+
+
+# ---- Glue ------------------------------------------------------------------------------------------------------------
+
+
+def test_glue_job(cfn):
+    job = tf_resource("glue", "aws_glue_job")
+    cfn_job = props(cfn, "GlueJob")
+    command = only(job["command"])
+    assert unquote(command["name"]) == cfn_job["Command"]["Name"] == "gluestreaming"
+    assert unquote(tf_default("glue", "worker_type")) == cfn_job["WorkerType"]
+    assert tf_default("glue", "number_of_workers") == cfn_job["NumberOfWorkers"]
+    tf_args = set(re.findall(r'"(--[a-z-]+)"', json.dumps(job["default_arguments"]).replace('\\"', '"')))
+    tf_args |= {"--kafka-bootstrap", "--topic-prefix"}  # from var.job_arguments (the pipeline module)
+    assert tf_args == set(cfn_job["DefaultArguments"])
+    connection = tf_resource("glue", "aws_glue_connection")
+    cfn_type = props(cfn, "GlueConnection")["ConnectionInput"]["ConnectionType"]
+    assert unquote(connection["connection_type"]) == cfn_type == "NETWORK"
+
+
+# ---- Network ---------------------------------------------------------------------------------------------------------
+
+
+def test_security_group_flows(cfn):
+    names = {"AuroraSecurityGroup": "aurora", "MskSecurityGroup": "msk", "ConnectSecurityGroup": "connect",
+             "GlueSecurityGroup": "glue", "EndpointsSecurityGroup": "endpoints"}
+    ports = {"${var.postgres_port}": tf_default("vpc", "postgres_port"),
+             "${var.kafka_iam_port}": tf_default("vpc", "kafka_iam_port")}
+    flows = only(tf("vpc")["locals"])["flows"].values()
+    tf_flows = {(unquote(f["from"]), unquote(f["to"]), ports.get(f["port"], f["port"])) for f in flows}
+    cfn_flows = {(names[p["SourceSecurityGroupId"]["Ref"]], names[p["GroupId"]["Ref"]], p["FromPort"])
+                 for r in cfn["Resources"].values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"
+                 for p in [r["Properties"]] if p["SourceSecurityGroupId"] != p["GroupId"]}
+    assert tf_flows == cfn_flows
+    cidr_ingress = [n for n, r in cfn["Resources"].items()
+                    if r["Type"] == "AWS::EC2::SecurityGroupIngress" and "CidrIp" in r["Properties"]]
+    assert cidr_ingress == [], "nothing is opened to an address range"

@@ -1,0 +1,109 @@
+"""The report (bench.report): medians over runs, ratios to the ceilings and to the peer, the targets; and the parsing
+of the producer's and kafka-producer-perf-test's summary lines."""
+
+import pytest
+
+from bench.ceilings import parse_perf
+from bench.report import markdown, summarize, terminal_table
+from bench.workload import parse_summary
+
+
+def run(pipeline: str, phase: str, index: int, source: float, debezium: float, lake: float, p95: float,
+        missing: int = 0) -> dict:
+    latency = {"count": 10, "p50": p95 / 2, "p95": p95, "p99": p95 + 1, "max": p95 + 2, "mean": p95 / 2}
+    return {
+        "label": f"{pipeline}-{phase}-{index}", "pipeline": pipeline, "phase": phase, "index": index,
+        "counts": {"journal": 10, "delivered": 10 - missing, "visible": 10 - missing, "missing": missing,
+                   "duplicates": 0, "not_visible": 0, "foreign": 0, "tombstones": 1},
+        "throughput": {"source_commit": source, "debezium": debezium, "lake": lake},
+        "latency": {"commit_to_lake": latency, "commit_to_kafka": latency, "kafka_to_lake": latency},
+        "catch_up": {"kafka": 0.5, "lake": 6.0},
+        "memory_peak_mb": {"glue": 2000.0 + index, "kafka": 500.0},
+        "cpu_cores": {"glue": 0.5 + index / 10, "kafka": 0.1},
+        "event_bytes": {"median": 4000},
+        "window_s": 60, "job": {},
+    }
+
+
+@pytest.fixture
+def results() -> dict:
+    return {
+        "started_at": "2026-11-27T03:00:00+00:00", "finished_at": "2026-11-27T03:30:00+00:00",
+        "machine": {"cores": 2, "memory_gib": 23.5, "cpu_model": "Xeon", "kernel": "6", "python": "3.11",
+                    "java": "17"},
+        "versions": {"ICEBERG_VERSION": "1.10.1"},
+        "settings": {"repeat": 3, "max_repeat": 1, "job_trigger_seconds": "5"},
+        "runs": [run("ours", "steady", 0, 1000, 1000, 990, 12.0), run("ours", "steady", 1, 1001, 1000, 995, 8.0),
+                 run("ours", "steady", 2, 999, 1000, 980, 9.0), run("ours", "max", 0, 4000, 3900, 1500, 60.0)],
+        "ceilings": {"postgres_raw": {"rate": 5000.0}, "kafka_produce": {"rate": 10000.0}},
+        "peer": {"status": "ok", "runs": [run("peer", "steady", 0, 1000, 1000, 1000, 6.0),
+                                          run("peer", "max", 0, 4000, 3950, 3000, 20.0)]},
+        "notes": [],
+    }
+
+
+def test_each_figure_is_the_median_of_its_runs(results):
+    s = summarize(results)["pipelines"]["ours.steady"]
+    assert (s["runs"], s["source_commit"], s["lake"], s["latency_p95"]) == (3, 1000, 990, 9.0)
+    assert s["memory_peak_mb"] == {"glue": 2002.0, "kafka": 500.0}  # memory: the peak of all runs
+    assert s["every_change_once"]
+
+
+def test_ratios_to_the_ceilings_and_to_the_peer(results):
+    r = summarize(results)["ratios"]
+    assert r["source_with_cdc_vs_raw"] == 0.8
+    assert r["debezium_vs_kafka"] == 0.39
+    assert r["lake_vs_raw"] == 0.3
+    assert r["ours_vs_peer_lake_max"] == 0.5
+    assert r["ours_vs_peer_p95_steady"] == 1.5
+
+
+def test_targets_are_judged_on_the_medians(results):
+    targets = {t["name"].split(" ")[0]: t["met"] for t in summarize(results)["targets"]}
+    assert targets == {"Debezium": False, "steady": True, "the": False}
+
+
+def test_a_run_that_lost_a_change_is_flagged(results):
+    results["runs"][0] = run("ours", "steady", 0, 1000, 1000, 990, 12.0, missing=1)
+    assert not summarize(results)["pipelines"]["ours.steady"]["every_change_once"]
+
+
+def test_a_target_without_its_phase_is_not_measured(results):
+    results["runs"] = [r for r in results["runs"] if r["phase"] == "steady"]
+    targets = [t["met"] for t in summarize(results)["targets"]]
+    assert targets == [None, True, None]
+
+
+def test_the_report_and_the_printed_table_show_ours_the_peer_and_the_ceilings(results):
+    results["summary"] = summarize(results)
+    text = markdown(results)
+    assert "| max: lake, changes/s | 1,500 | 3,000 | 0.50 | 5,000 raw PG | 30 % |" in text
+    assert "iceberg.control.commit.interval-ms" in text
+    printed = terminal_table(results)
+    assert "steady: commit-to-lake p95, s" in printed and "**missed**" in printed
+
+
+def test_the_producer_summary_line_gives_changes_transactions_and_rate():
+    out = "producer: 5000 changes in 180 transactions, 4987.3 changes/s (insert 2500 update 1750 delete 750)\n"
+    assert parse_summary("noise\n" + out) == (5000, 180, 4987.3)
+
+
+def test_a_producer_output_without_summary_is_an_error():
+    with pytest.raises(ValueError, match="no producer summary"):
+        parse_summary("producer: lost the connection")
+
+
+def test_the_perf_tool_summary_gives_its_rate():
+    out = ("50000 records sent, 9636.7 records/sec (43.56 MB/sec), 512.3 ms avg latency, 1043.0 ms max latency, "
+           "501 ms 50th, 900 ms 95th, 1000 ms 99th, 1040 ms 99.9th.\n")
+    assert parse_perf(out) == {"records": 50000, "rate": 9636.7, "mb_per_s": 43.56, "avg_latency_ms": 512.3,
+                               "max_latency_ms": 1043.0}
+
+
+def test_each_missed_target_is_explained_from_the_figures(results):
+    results["summary"] = summarize(results)
+    text = markdown(results)
+    assert "**Debezium 3,900 changes/s < 5,000**: PostgreSQL committed 4,000 changes/s" in text
+    assert "Debezium kept up with the source" in text  # it reached Kafka 0.5 s after the producer stopped
+    assert "**Lake 1,500 changes/s < 50 % of raw PostgreSQL**" in text
+    assert "**Steady p95" not in text  # met

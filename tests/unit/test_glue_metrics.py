@@ -1,0 +1,61 @@
+"""Per micro-batch records (glue.metrics): the Kafka offsets a batch held and when its changes became visible."""
+
+import json
+from pathlib import Path
+
+import glue_spark
+import pytest
+from glue_events import Topic, message, tombstone, unique
+
+from glue.job import BatchWriter
+from glue.metrics import batch_record, offset_ranges, record_uri
+from glue.options import JobOptions
+
+ROW = {"id": 1, "amount": "12.50", "created_at": "2026-11-27T02:10:21.277747Z", "day": 20419, "doc": "{}",
+       "paid": False, "qty": 1, "note": "n"}
+
+
+@pytest.fixture(scope="session")
+def spark():
+    return glue_spark.session()
+
+
+def test_a_record_counts_the_messages_of_every_partition():
+    ranges = [{"topic": "a", "partition": 0, "first": 5, "last": 9, "count": 5},
+              {"topic": "b", "partition": 1, "first": 0, "last": 1, "count": 2}]
+    record = batch_record(7, 1000, 4500, ranges, appended=6, mirrored=6, steps={"merge": 1.23456})
+    assert (record["batch_id"], record["messages"], record["visible_at_ms"], record["steps"]) == (
+        7, 7, 4500, {"merge": 1.235})
+
+
+def test_records_are_named_by_batch_id_so_a_replayed_batch_overwrites_its_own():
+    assert record_uri("s3://lake/metrics/batches/", 42) == "s3://lake/metrics/batches/batch-000000000042.json"
+
+
+def test_offset_ranges_are_per_topic_partition(spark):
+    a, b = Topic(unique("orders")), Topic(unique("customers"), partition=2)
+    a.batch(spark, [message("c", 1, after=ROW)] * 3)  # offsets 0..2 of an earlier batch
+    batch = a.batch(spark, [message("c", 2, after=ROW)] * 2).union(b.batch(spark, [message("c", 3, after=ROW)]))
+    assert offset_ranges(batch) == [  # sorted by topic: shop.shop.customers_* first
+        {"topic": b.name, "partition": 2, "first": 0, "last": 0, "count": 1},
+        {"topic": a.name, "partition": 0, "first": 3, "last": 4, "count": 2},
+    ]
+
+
+def test_each_batch_writes_its_record_once_its_merges_are_committed(spark, tmp_path: Path):
+    orders = Topic(unique("orders"))
+    writer = BatchWriter(glue_spark.lake(), metrics_uri=tmp_path.as_uri())
+    report = writer(orders.batch(spark, [message("c", 10, table=orders.table, after=ROW),
+                                         message("d", 11, table=orders.table, before=ROW), tombstone({"id": 1})]), 3)
+    record = json.loads((tmp_path / "batch-000000000003.json").read_text())
+    assert record["offsets"] == [{"topic": orders.name, "partition": 0, "first": 0, "last": 2, "count": 3}]
+    assert (record["messages"], record["appended"], record["mirrored"]) == (3, 2, report.mirrored)
+    assert record["started_at_ms"] <= record["visible_at_ms"]
+    assert set(record["steps"]) == {"read", "quarantine", "changelog", "merge"}
+
+
+def test_the_records_go_under_the_lake_unless_turned_off():
+    raw = {"kafka-bootstrap": "k:1", "topic-prefix": "shop", "lake-uri": "s3://b/", "catalog": "glue",
+           "database": "shop"}
+    assert JobOptions.from_mapping(raw, env={}).metrics_uri == "s3://b/metrics/batches"
+    assert JobOptions.from_mapping({**raw, "metrics-uri": "none"}, env={}).metrics_uri is None
