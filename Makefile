@@ -51,7 +51,7 @@ watch: ## print change events of one table as they arrive (TABLE=customers, FROM
 lake: ## the lake's tables with row counts, or rows of one (make lake TABLE=orders)
 	@$(ENV) python -m glue.lake $(LAKE_TABLE)
 
-test: unit-test e2e-test infra-test ## run every test suite (starts the local stack if needed)
+test: unit-test e2e-test infra-check ## unit, end-to-end and static infrastructure suites (starts the local stack if needed)
 
 unit-test: install ## unit tests: no services needed
 	@$(ENV) python -m pytest tests/unit $(PYTEST_ARGS)
