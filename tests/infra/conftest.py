@@ -18,17 +18,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from envfile import read_env_file
+
 ROOT = Path(__file__).resolve().parents[2]
 MACHINE_MIRROR = Path("/opt/tf-plugins")
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        if line.strip() and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            values[key.strip()] = value.strip().strip('"')
-    return values
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ import yaml
 from check_jsonschema.builtin_schemas import get_builtin_schema
 from jsonschema.validators import validator_for
 
+from envfile import read_env_file
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
 CONNECTOR_TEMPLATES = sorted((ROOT / "connectors").glob("*.json.tmpl"))
@@ -28,20 +30,6 @@ DERIVED_BY_REGISTER_SCRIPT = {"CONNECTOR_DB_PASSWORD_REF": "SECRETS_FILE"}
 # Compose's interpolation: $$ escapes, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $VAR.
 VARIABLE = re.compile(r"\$(?:(?P<escaped>\$)|\{(?P<braced>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}|(?P<named>\w+))")
 TEMPLATE_VARIABLE = re.compile(r"\$\{(\w+)\}")
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines as Compose reads an --env-file: blanks and comments skipped, surrounding quotes removed."""
-    values = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, _, value = line.partition("=")
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
 
 
 def settings(**overrides: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from envfile import read_env_file
 from stack.render import RenderError, load_template, render_connector
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -12,11 +13,7 @@ TEMPLATE = ROOT / "connectors" / "postgres-source.json.tmpl"
 
 def settings() -> dict[str, str]:
     """.env.example's defaults plus what register-connector.sh derives."""
-    values = {}
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            values[key] = value.strip('"')
+    values = read_env_file(ROOT / ".env.example")
     values.update(CONNECTOR_DB_HOST="127.0.0.1", CONNECTOR_DB_PORT="15432",
                   CONNECTOR_DB_PASSWORD_REF="${file:/state/secrets/postgres.properties:password}")
     return values
