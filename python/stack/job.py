@@ -3,19 +3,15 @@
 import os
 from urllib.parse import urlparse
 
-import boto3
-
 from glue import run_local
 from glue.lake import local_options
-from stack.settings import aws_endpoint_url, setting
+from stack.settings import local_s3
 
 
 def committed_batches() -> int:
     """Micro-batches Spark has committed (objects under <checkpoint>/commits/ in the local S3)."""
     checkpoint = urlparse(local_options(run_local.Settings(os.environ)).checkpoint_uri)
-    s3 = boto3.client("s3", endpoint_url=aws_endpoint_url(), region_name=setting("AWS_REGION"),
-                      aws_access_key_id="test", aws_secret_access_key="test")
-    listing = s3.list_objects_v2(Bucket=checkpoint.netloc, Prefix=f"{checkpoint.path.strip('/')}/commits/")
+    listing = local_s3().list_objects_v2(Bucket=checkpoint.netloc, Prefix=f"{checkpoint.path.strip('/')}/commits/")
     return listing.get("KeyCount", 0)
 
 

@@ -4,12 +4,11 @@ import os
 import socket
 import subprocess
 
-import boto3
 import requests
 from botocore.config import Config
 from kafka import KafkaAdminClient
 
-from stack.settings import Component, aws_endpoint_url, connect_url, setting
+from stack.settings import Component, connect_url, local_s3, setting
 
 
 def port_in_use(component: Component) -> bool:
@@ -44,12 +43,7 @@ def probe_connect(component: Component) -> None:
 
 
 def probe_aws(component: Component) -> None:
-    s3 = boto3.client(
-        "s3", endpoint_url=aws_endpoint_url(), region_name=setting("AWS_REGION"),
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5),
-    )
-    s3.list_buckets()
+    local_s3(Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5)).list_buckets()
 
 
 PROBES = {

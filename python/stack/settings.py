@@ -6,6 +6,9 @@ scripts/lib.sh exports versions.env, .env.example and .env before any of this ru
 import os
 from dataclasses import dataclass
 
+import boto3
+from botocore.config import Config
+
 
 @dataclass(frozen=True)
 class Component:
@@ -48,3 +51,9 @@ def connect_url() -> str:
 
 def aws_endpoint_url() -> str:
     return f"http://{setting('AWS_ENDPOINT_HOST')}:{setting('AWS_ENDPOINT_PORT')}"
+
+
+def local_s3(config: Config | None = None):
+    """An S3 client of the local AWS endpoint (it takes any credentials)."""
+    return boto3.client("s3", endpoint_url=aws_endpoint_url(), region_name=setting("AWS_REGION"),
+                        aws_access_key_id="test", aws_secret_access_key="test", config=config)
