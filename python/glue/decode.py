@@ -19,12 +19,17 @@ NO_LSN = "no source.lsn"
 NO_ROW_IMAGE = "no after image"
 NO_KEY = "delete without key or before image"
 
-_WRAPPER = "schema STRING, payload STRING"
-_ENVELOPE = (
-    "before STRING, after STRING, op STRING, ts_ms BIGINT, "
-    "source STRUCT<lsn: BIGINT, txId: BIGINT, ts_ms: BIGINT, db: STRING, schema: STRING, `table`: STRING, "
-    "snapshot: STRING>"
-)
+_SOURCE = ("STRUCT<lsn: BIGINT, txId: BIGINT, ts_ms: BIGINT, db: STRING, schema: STRING, `table`: STRING, "
+           "snapshot: STRING>")
+_ENVELOPE_FIELDS = f"before STRING, after STRING, op STRING, ts_ms BIGINT, source {_SOURCE}"
+_CORRUPT = "_corrupt"
+# One parse per message, whichever way the JsonConverter wrote it: {"schema", "payload": envelope} with schemas
+# enabled, the envelope itself without. A STRING field keeps a JSON object as its text (the row images, the
+# schema), and malformed text lands in _corrupt.
+_VALUE = f"schema STRING, payload STRUCT<{_ENVELOPE_FIELDS}>, {_ENVELOPE_FIELDS}, {_CORRUPT} STRING"
+_KEY = f"schema STRING, payload STRING, {_CORRUPT} STRING"
+_PERMISSIVE = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
+_ENVELOPE_NAMES = ("before", "after", "op", "ts_ms", "source")
 
 EVENT_COLUMNS = (
     "topic", "partition", "offset", "kafka_timestamp", "op", "lsn", "tx_id", "source_ts_ms", "ts_ms", "source_db",
@@ -33,13 +38,8 @@ EVENT_COLUMNS = (
 QUARANTINE_COLUMNS = ("reason", "topic", "partition", "offset", "kafka_timestamp", "key", "value")
 
 
-def _unwrap(text: Column) -> tuple[Column, Column]:
-    """(payload, schema) of a JsonConverter message: {"schema", "payload"} with schemas enabled, else itself."""
-    wrapper = F.from_json(text, _WRAPPER)
-    keys = F.json_object_keys(text)
-    wrapped = (F.size(keys) == 2) & F.array_contains(keys, "schema") & F.array_contains(keys, "payload")
-    wrapped = F.coalesce(wrapped, F.lit(False))
-    return F.when(wrapped, wrapper["payload"]).otherwise(text), F.when(wrapped, wrapper["schema"])
+def _wrapped(parsed: Column) -> Column:
+    return parsed["schema"].isNotNull() & parsed["payload"].isNotNull()
 
 
 def _reason(is_object: Column, env: Column, key: Column) -> Column:
@@ -54,25 +54,32 @@ def _reason(is_object: Column, env: Column, key: Column) -> Column:
     )
 
 
-def decode(kafka: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(events, quarantine) of a batch of Kafka rows. Tombstones (null value) are in neither."""
+def parse(kafka: DataFrame) -> DataFrame:
+    """Every message of a batch of Kafka rows but tombstones (null value), parsed once, with `reason` set for
+    poison. The job persists this: events and quarantine are both cheap selections of it."""
     value_text = F.col("value").cast("string")
     key_text = F.col("key").cast("string")
-    envelope_text, value_schema = _unwrap(value_text)
-    key_payload, key_schema = _unwrap(key_text)
-    parsed = (
-        kafka.where(F.col("value").isNotNull())
-        .select(
-            "topic", "partition", "offset", F.col("timestamp").alias("kafka_timestamp"),
-            key_text.alias("key_text"), value_text.alias("value_text"),
-            F.coalesce(F.json_object_keys(value_text).isNotNull(), F.lit(False)).alias("is_object"),
-            F.from_json(envelope_text, _ENVELOPE).alias("env"), value_schema.alias("value_schema"),
-            # a JSON null key (keyless table with schemas disabled) is no key
-            F.when(key_payload != "null", key_payload).alias("key"), key_schema.alias("key_schema"),
-        )
+    parsed = kafka.where(F.col("value").isNotNull()).select(
+        "topic", "partition", "offset", F.col("timestamp").alias("kafka_timestamp"),
+        key_text.alias("key_text"), value_text.alias("value_text"),
+        F.from_json(value_text, _VALUE, _PERMISSIVE).alias("v"), F.from_json(key_text, _KEY, _PERMISSIVE).alias("k"),
     )
-    parsed = parsed.withColumn("reason", _reason(F.col("is_object"), F.col("env"), F.col("key")))
-    events = parsed.where(F.col("reason").isNull()).select(
+    v, k = F.col("v"), F.col("k")
+    key_payload = F.when(_wrapped(k), k["payload"]).otherwise(F.col("key_text"))
+    parsed = parsed.select(
+        "topic", "partition", "offset", "kafka_timestamp", "key_text", "value_text",
+        (F.ltrim(F.col("value_text")).startswith("{") & v[_CORRUPT].isNull()).alias("is_object"),
+        F.when(_wrapped(v), v["payload"]).otherwise(F.struct(*[v[n].alias(n) for n in _ENVELOPE_NAMES])).alias("env"),
+        F.when(_wrapped(v), v["schema"]).alias("value_schema"),
+        # a JSON null key (keyless table with schemas disabled) is no key
+        F.when(key_payload != "null", key_payload).alias("key"), F.when(_wrapped(k), k["schema"]).alias("key_schema"),
+    )
+    return parsed.withColumn("reason", _reason(F.col("is_object"), F.col("env"), F.col("key")))
+
+
+def events_of(parsed: DataFrame) -> DataFrame:
+    """The change events of parsed messages (glue.decode.parse), one column per EVENT_COLUMNS."""
+    return parsed.where(F.col("reason").isNull()).select(
         "topic", "partition", "offset", "kafka_timestamp",
         F.col("env.op").alias("op"),
         F.col("env.source.lsn").alias("lsn"),
@@ -88,8 +95,17 @@ def decode(kafka: DataFrame) -> tuple[DataFrame, DataFrame]:
         F.when(F.col("env.after") != "null", F.col("env.after")).alias("after"),
         "value_schema",
     )
-    quarantine = parsed.where(F.col("reason").isNotNull()).select(
+
+
+def quarantine_of(parsed: DataFrame) -> DataFrame:
+    """The poison messages of parsed messages, as they came, with the reason (QUARANTINE_COLUMNS)."""
+    return parsed.where(F.col("reason").isNotNull()).select(
         "reason", "topic", "partition", "offset", "kafka_timestamp",
         F.col("key_text").alias("key"), F.col("value_text").alias("value"),
     )
-    return events, quarantine
+
+
+def decode(kafka: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(events, quarantine) of a batch of Kafka rows. Tombstones (null value) are in neither."""
+    parsed = parse(kafka)
+    return events_of(parsed), quarantine_of(parsed)

@@ -14,7 +14,7 @@ from pyspark.sql.streaming import StreamingQuery
 from glue import columns, rows
 from glue.changelog import Changelog, write_quarantine
 from glue.columns import ColumnSpec
-from glue.decode import decode
+from glue.decode import events_of, parse, quarantine_of
 from glue.maintenance import maintain
 from glue.merge import merge_changes, q, table_ident
 from glue.metrics import batch_record, offset_ranges, write_record
@@ -160,8 +160,8 @@ class BatchWriter:
         started, started_at_ms = time.monotonic(), time.time_ns() // 1_000_000
         spark = batch.sparkSession
         batch = batch.persist()
-        events, quarantine = decode(batch)
-        events = events.persist()
+        parsed = parse(batch).persist()  # the JSON is parsed once, for the quarantine and every step after it
+        events, quarantine = events_of(parsed), quarantine_of(parsed)
         try:
             ranges = offset_ranges(batch) if self.metrics_uri else []
             steps = {"read": time.monotonic() - started}
@@ -175,7 +175,7 @@ class BatchWriter:
             report = BatchReport(batch_id, sum(merged.values()), appended, quarantined, merged, skipped,
                                  time.monotonic() - started)
         finally:
-            events.unpersist()
+            parsed.unpersist()
             batch.unpersist()
         log.info("%s", report)
         if self.metrics_uri and ranges:
@@ -192,7 +192,7 @@ class BatchWriter:
 def read_kafka(spark: SparkSession, opts: JobOptions) -> DataFrame:
     return (
         spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", opts.kafka_bootstrap)
+        .options(**opts.kafka_client_options())
         # a pattern, not a list: a table created later is picked up without a restart
         .option("subscribePattern", opts.topic_pattern)
         .option("startingOffsets", opts.starting_offsets)

@@ -14,10 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 CATALOGS = ("glue", "jdbc", "hadoop")
+KAFKA_AUTHS = ("none", "iam")
 
 # name -> help; every option is `--name value`
 OPTIONS: dict[str, str] = {
     "kafka-bootstrap": "Kafka bootstrap servers, host:port[,host:port]",
+    "kafka-auth": "none (plaintext, the local broker) or iam (MSK: TLS + IAM, needs the aws-msk-iam-auth jar) "
+                  "(default: none)",
     "topic-pattern": "regex of the topics to read (default: ^<topic-prefix>.<schema>.<table>, every table topic)",
     "topic-prefix": "Debezium topic.prefix, used for the default --topic-pattern",
     "lake-uri": "root of the lake, s3://bucket/prefix (file:// for tests)",
@@ -65,6 +68,7 @@ class JobOptions:
     s3_endpoint: str | None = None
     region: str | None = None
     metrics_uri: str | None = None
+    kafka_auth: str = "none"
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, str | None], env: Mapping[str, str] | None = None) -> JobOptions:
@@ -79,6 +83,9 @@ class JobOptions:
             raise ValueError(f"--catalog must be one of {', '.join(CATALOGS)}, not {catalog!r}")
         if catalog == "jdbc" and "catalog-uri" not in values:
             raise ValueError("--catalog jdbc needs --catalog-uri")
+        kafka_auth = values.get("kafka-auth", "none")
+        if kafka_auth not in KAFKA_AUTHS:
+            raise ValueError(f"--kafka-auth must be one of {', '.join(KAFKA_AUTHS)}, not {kafka_auth!r}")
         if "topic-pattern" in values:
             topic_pattern = values["topic-pattern"]
         elif "topic-prefix" in values:
@@ -108,7 +115,21 @@ class JobOptions:
             s3_endpoint=values.get("s3-endpoint"),
             region=values.get("region"),
             metrics_uri=_none_is_off(values.get("metrics-uri", f"{lake}/metrics/batches")),
+            kafka_auth=kafka_auth,
         )
+
+    def kafka_client_options(self) -> dict[str, str]:
+        """The Kafka consumer's connection settings, as the Spark source's `kafka.*` options."""
+        options = {"kafka.bootstrap.servers": self.kafka_bootstrap}
+        if self.kafka_auth == "iam":
+            # MSK's IAM listener (port 9098): TLS, and SASL signed with the job role's credentials
+            options.update({
+                "kafka.security.protocol": "SASL_SSL",
+                "kafka.sasl.mechanism": "AWS_MSK_IAM",
+                "kafka.sasl.jaas.config": "software.amazon.msk.auth.iam.IAMLoginModule required;",
+                "kafka.sasl.client.callback.handler.class": "software.amazon.msk.auth.iam.IAMClientCallbackHandler",
+            })
+        return options
 
 
 def _none_is_off(value: str) -> str | None:

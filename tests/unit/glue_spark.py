@@ -17,10 +17,13 @@ CATALOG = "lake"
 DATABASE = "test"
 
 
-def iceberg_jar() -> Path:
+def build_dir() -> Path:
     build = Path(os.environ.get("BUILD_DIR") or ROOT / ".build")
-    if not build.is_absolute():
-        build = ROOT / build
+    return build if build.is_absolute() else ROOT / build
+
+
+def iceberg_jar() -> Path:
+    build = build_dir()
     jars = sorted((build / "jvm" / "spark").glob("iceberg-spark-runtime-*.jar"))
     if not jars:
         raise RuntimeError(f"no Iceberg runtime in {build}/jvm/spark: run `make install` first")

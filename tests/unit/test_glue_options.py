@@ -106,3 +106,33 @@ def test_local_run_is_spark_submit_of_the_glue_script_with_bounded_resources(tmp
     opts = JobOptions.from_mapping(args, env=run_local.environment(settings))
     assert (opts.catalog, opts.s3_endpoint, opts.catalog_password) == ("jdbc", "http://127.0.0.1:4566", "secret")
     assert "secret" not in " ".join(cmd)
+
+
+def test_kafka_is_plaintext_unless_iam_is_asked_for(no_awsglue):
+    assert parse_args(ARGV).kafka_client_options() == {"kafka.bootstrap.servers": "127.0.0.1:9092"}
+
+
+def test_iam_auth_signs_sasl_over_tls(no_awsglue):
+    options = parse_args([*ARGV, "--kafka-auth", "iam"]).kafka_client_options()
+    assert options["kafka.security.protocol"] == "SASL_SSL"
+    assert options["kafka.sasl.mechanism"] == "AWS_MSK_IAM"
+    assert options["kafka.sasl.jaas.config"].startswith("software.amazon.msk.auth.iam.IAMLoginModule required")
+    assert options["kafka.sasl.client.callback.handler.class"].endswith(".IAMClientCallbackHandler")
+
+
+def test_an_unknown_kafka_auth_is_an_error(no_awsglue):
+    with pytest.raises(ValueError, match="--kafka-auth must be one of none, iam, not 'scram'"):
+        parse_args([*ARGV, "--kafka-auth", "scram"])
+
+
+def test_the_iam_auth_classes_are_in_the_jar_the_job_is_given(no_awsglue):
+    import zipfile
+
+    from glue_spark import build_dir
+
+    jars = sorted((build_dir() / "jvm" / "glue-jars").glob("aws-msk-iam-auth-*-all.jar"))
+    assert jars, "no aws-msk-iam-auth jar in .build/jvm/glue-jars: run make install"
+    options = parse_args([*ARGV, "--kafka-auth", "iam"]).kafka_client_options()
+    classes = [options["kafka.sasl.jaas.config"].split()[0], options["kafka.sasl.client.callback.handler.class"]]
+    names = set(zipfile.ZipFile(jars[-1]).namelist())
+    assert {c.replace(".", "/") + ".class" for c in classes} <= names
