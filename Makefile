@@ -51,7 +51,7 @@ watch: ## print change events of one table as they arrive (TABLE=customers, FROM
 lake: ## the lake's tables with row counts, or rows of one (make lake TABLE=orders)
 	@$(ENV) python -m glue.lake $(LAKE_TABLE)
 
-test: unit-test e2e-test infra-check ## unit, end-to-end and static infrastructure suites (starts the local stack if needed)
+test: unit-test e2e-test infra-test ## unit, end-to-end and infrastructure suites (starts the local stack if needed)
 
 unit-test: install ## unit tests: no services needed
 	@$(ENV) python -m pytest tests/unit $(PYTEST_ARGS)
@@ -87,8 +87,8 @@ TF = $(ENV) export TF_DATA_DIR="$$BUILD_DIR/terraform/$(TARGET)" TF_VAR_build_di
 
 .PHONY: aws-package aws-init aws-plan aws-apply aws-destroy infra-tools infra-check infra-test
 
-aws-package: install ## zip the MSK Connect plugin and the Glue job's package into .build/aws/ (MSK_CONFIG_PROVIDERS=...)
-	@$(if $(filter local,$(TARGET)),PLUGIN_WITHOUT_CONFIG_PROVIDER=1) scripts/package-aws.sh
+aws-package: install ## zip the MSK Connect plugin (Debezium and our Secrets Manager config provider) and the Glue job's package into .build/aws/
+	@scripts/package-aws.sh
 
 aws-init: $(if $(filter local,$(TARGET)),local-up) aws-package
 	@test -d $(TF_ROOT) || { echo "error: TARGET=$(TARGET): no $(TF_ROOT) (local or aws)" >&2; exit 2; }

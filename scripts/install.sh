@@ -33,10 +33,13 @@ install_python() {
 }
 
 install_jvm() {
+  # the poms, and the sources of the one module that compiles (jvm/secrets-manager-config-provider)
   local inputs=("$ROOT/versions.env" "$ROOT"/jvm/pom.xml "$ROOT"/jvm/*/pom.xml)
+  mapfile -t -O ${#inputs[@]} inputs < <(find "$ROOT/jvm" -path '*/src/*' -type f | LC_ALL=C sort)
   if stamp_ok jvm "${inputs[@]}" && [ -d "$BUILD_DIR/jvm/kafka" ] && [ -d "$BUILD_DIR/jvm/spark" ] &&
-    [ -d "$BUILD_DIR/jvm/plugins/iceberg-kafka-connect" ]; then return; fi
-  log "resolving Kafka, Debezium, the Spark job's jars and the Iceberg sink (make bench's peer) from Maven Central into $BUILD_DIR/jvm (first run downloads ~700 MB)"
+    [ -d "$BUILD_DIR/jvm/plugins/iceberg-kafka-connect" ] &&
+    [ -d "$BUILD_DIR/jvm/plugins/secrets-manager-config-provider" ] && [ -d "$BUILD_DIR/jvm/glue-jars" ]; then return; fi
+  log "resolving Kafka, Debezium, the Spark job's jars and the Iceberg sink (make bench's peer) from Maven Central, and building the Secrets Manager config provider, into $BUILD_DIR/jvm (first run downloads ~700 MB)"
   rm -rf "$BUILD_DIR/jvm"
   mvn -B -q -Dstyle.color=never -f "$ROOT/jvm/pom.xml" package \
     -Djvm.out="$BUILD_DIR/jvm" \
@@ -44,8 +47,13 @@ install_jvm() {
     -Ddebezium.version="$DEBEZIUM_VERSION" -Dlog4j.version="$LOG4J_VERSION" \
     -Dspark.version="$PYSPARK_VERSION" -Dspark.scala.binary.version="$SPARK_SCALA_BINARY_VERSION" \
     -Diceberg.version="$ICEBERG_VERSION" -Dhadoop.aws.version="$HADOOP_AWS_VERSION" \
-    -Dpostgresql.jdbc.version="$POSTGRESQL_JDBC_VERSION" \
-    -Dmaven.dependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION"
+    -Dpostgresql.jdbc.version="$POSTGRESQL_JDBC_VERSION" -Dmsk.iam.auth.version="$MSK_IAM_AUTH_VERSION" \
+    -Dmaven.dependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION" \
+    -Daws.sdk.version="$AWS_SDK_VERSION" -Djunit.version="$JUNIT_VERSION" \
+    -Dmaven.resources.plugin.version="$MAVEN_RESOURCES_PLUGIN_VERSION" \
+    -Dmaven.compiler.plugin.version="$MAVEN_COMPILER_PLUGIN_VERSION" \
+    -Dmaven.surefire.plugin.version="$MAVEN_SUREFIRE_PLUGIN_VERSION" \
+    -Dmaven.jar.plugin.version="$MAVEN_JAR_PLUGIN_VERSION"
   stamp_write jvm "${inputs[@]}"
 }
 

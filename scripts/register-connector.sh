@@ -6,14 +6,18 @@
 
 CONNECT_URL="http://$CONNECT_HOST:$CONNECT_PORT"
 : "${CONNECTOR_DB_HOST:=$PG_HOST}" "${CONNECTOR_DB_PORT:=$PG_PORT}"
-# The password stays in a file only the worker reads; the connector config holds a reference. Where
-# SECRETS_FILE is given (Compose mounts it into the worker), the file is the worker's to have.
-if [ -z "${SECRETS_FILE:-}" ]; then
-  SECRETS_FILE=$STATE_DIR/secrets/postgres.properties
-  mkdir -p "$(dirname "$SECRETS_FILE")"
-  (umask 077 && printf 'password=%s\n' "$PG_CDC_PASSWORD" >"$SECRETS_FILE")
+# The password never enters the connector config, only a reference the worker resolves. Locally, as on MSK
+# Connect, it is a Secrets Manager secret (CONNECTOR_DB_SECRET, written here on the local AWS endpoint) read by
+# the worker's secretsmanager config provider. Where SECRETS_FILE is given (Compose mounts that file into its
+# worker, which runs Kafka's file provider), the reference is to the file.
+if [ -z "${CONNECTOR_DB_PASSWORD_REF:-}" ]; then
+  if [ -n "${SECRETS_FILE:-}" ]; then
+    CONNECTOR_DB_PASSWORD_REF="\${file:$SECRETS_FILE:password}"
+  else
+    python -m stack wait aws
+    CONNECTOR_DB_PASSWORD_REF=$(python -m stack put-connector-secret)
+  fi
 fi
-: "${CONNECTOR_DB_PASSWORD_REF:=\${file:$SECRETS_FILE:password\}}"
 export CONNECTOR_DB_HOST CONNECTOR_DB_PORT CONNECTOR_DB_PASSWORD_REF
 
 config=$(python -m stack render-connector)

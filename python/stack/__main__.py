@@ -18,6 +18,27 @@ def cmd_render_connector(args: argparse.Namespace) -> None:
     print(json.dumps(config, indent=2))
 
 
+def cmd_put_connector_secret(args: argparse.Namespace) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from stack import secrets
+    from stack.settings import local_secretsmanager
+
+    name = setting("CONNECTOR_DB_SECRET")
+    try:
+        ref = secrets.password_ref(name)
+    except ValueError as bad:
+        raise SystemExit(f"error: CONNECTOR_DB_SECRET: {bad}") from None
+    value = {"username": setting("PG_CDC_USER"), "password": setting("PG_CDC_PASSWORD")}
+    try:
+        outcome = secrets.put_json_secret(local_secretsmanager(), name, value)
+    except (BotoCoreError, ClientError) as error:  # their messages name the call, never the secret's value
+        raise SystemExit(f"error: cannot write secret {name} on the local AWS endpoint: {error}") from None
+    print(f"==> secret {name} (the connector's database credentials, local AWS endpoint): {outcome}",
+          file=sys.stderr)
+    print(ref)
+
+
 def cmd_check_ports(args: argparse.Namespace) -> None:
     for name in args.components:
         component = components()[name]
@@ -65,6 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("render-connector", help="print the connector config rendered from the settings")
     p.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
     p.set_defaults(func=cmd_render_connector)
+
+    p = sub.add_parser("put-connector-secret",
+                       help="create or update the connector's database secret (CONNECTOR_DB_SECRET) on the local "
+                            "AWS endpoint; print the connector's reference to its password")
+    p.set_defaults(func=cmd_put_connector_secret)
 
     p = sub.add_parser("check-ports", help="fail if a component's port is taken by another process")
     p.add_argument("components", nargs="+", choices=names)

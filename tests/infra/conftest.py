@@ -96,9 +96,8 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
     shutil.copytree(ROOT / "connectors", dest / "connectors")
     shutil.copytree(ROOT / "python" / "glue", dest / "python" / "glue", ignore=shutil.ignore_patterns("__pycache__"))
-    # the zips Terraform uploads, from the same script as `make aws-package`; the local endpoint runs no MSK Connect,
-    # so the plugin may lack the config provider here
-    env = dict(os.environ, AWS_PACKAGE_DIR=str(dest / "build" / "aws"), PLUGIN_WITHOUT_CONFIG_PROVIDER="1")
+    # the zips Terraform uploads, from the same script as `make aws-package`
+    env = dict(os.environ, AWS_PACKAGE_DIR=str(dest / "build" / "aws"))
     run([str(ROOT / "scripts" / "package-aws.sh")], cwd=ROOT, env=env)
     return dest
 

@@ -1,23 +1,19 @@
-"""terraform/envs/local against the local AWS endpoint (moto, `make local-up`): plan everything, apply what the
-endpoint can serve, check it with boto3, destroy, and check that nothing is left.
-
-What the endpoint cannot serve, and so is planned here but never applied:
-- MSK (aws_msk_cluster, aws_msk_configuration): the emulator never reports a cluster ACTIVE and has no
-  CreateConfiguration, so create_msk is false for the apply and the Glue job reads the local Kafka instead;
-- MSK Connect (aws_mskconnect_*): the emulator has no such API at all;
-- deleting a Glue connection: the emulator has no DeleteConnection, so the connection is taken out of the state
-  before destroy and is the one thing left behind (named in the assertion).
+"""terraform/envs/local against the local AWS endpoint (python -m localaws: moto and what it lacks, `make local-up`):
+plan the whole configuration, apply all of it (MSK and MSK Connect included), check it with boto3, destroy it, and
+check that nothing is left.
 """
 
+import base64
 import json
 import uuid
 from pathlib import Path
 
 import pytest
 
+from stack.render import load_template, render_connector
+
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = "terraform/envs/local"
-NOT_DELETABLE_HERE = "module.pipeline.module.glue.aws_glue_connection.this"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +30,7 @@ def deployment(terraform, tree, endpoint, settings, tmp_path_factory):
 
 def test_plan_covers_the_whole_configuration(terraform, deployment, tree):
     plan = tree / "whole.plan"
-    terraform(LOCAL, "plan", "-input=false", "-var=create_msk=true", f"-out={plan}", *deployment["flags"])
+    terraform(LOCAL, "plan", "-input=false", f"-out={plan}", *deployment["flags"])
     planned = json.loads(terraform(LOCAL, "show", "-json", str(plan)))
     managed = [r for r in planned["resource_changes"] if r["mode"] == "managed"]
     types = {r["type"] for r in managed}
@@ -56,7 +52,6 @@ def applied(terraform, deployment):
 
 
 def destroy(terraform, deployment):
-    terraform(LOCAL, "state", "rm", NOT_DELETABLE_HERE)
     terraform(LOCAL, "destroy", "-input=false", "-auto-approve", *deployment["flags"], timeout=1200)
     deployment["destroyed"] = True
 
@@ -122,7 +117,7 @@ def test_glue_job_runs_the_uploaded_script_with_the_pipeline_arguments(aws, appl
     body = aws("s3").get_object(Bucket=applied["artifacts_bucket"], Key="glue/cdc_to_lake.py")["Body"].read()
     assert body == (ROOT / "python" / "glue" / "cdc_to_lake.py").read_bytes()
     args = job["DefaultArguments"]
-    assert args["--kafka-bootstrap"] == f"{settings['KAFKA_HOST']}:{settings['KAFKA_PORT']}"
+    assert args["--kafka-bootstrap"] == applied["msk_bootstrap_brokers"]
     assert args["--topic-prefix"] == settings["TOPIC_PREFIX"]
     assert args["--lake-uri"] == f"s3://{applied['lake_bucket']}"
     assert args["--database"] == applied["glue_database"] and args["--catalog"] == "glue"
@@ -135,7 +130,107 @@ def test_glue_database_points_into_the_lake(aws, applied):
     assert database["LocationUri"] == f"s3://{applied['lake_bucket']}/warehouse/{applied['glue_database']}.db"
 
 
-def test_destroy_leaves_nothing_behind(terraform, aws, applied, deployment):
+@pytest.fixture(scope="module")
+def msk_cluster(aws, applied, deployment):
+    kafka = aws("kafka")
+    (arn,) = [c["ClusterArn"] for c in kafka.list_clusters(ClusterNameFilter=deployment["name"])["ClusterInfoList"]
+              if c["ClusterName"] == deployment["name"]]
+    return kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]
+
+
+def test_msk_cluster_is_active_with_iam_auth_encryption_and_broker_logs(aws, applied, deployment, msk_cluster,
+                                                                         versions):
+    assert msk_cluster["State"] == "ACTIVE"
+    assert msk_cluster["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == versions["MSK_KAFKA_VERSION"]
+    assert msk_cluster["NumberOfBrokerNodes"] % len(applied["private_subnet_ids"]) == 0
+    assert set(msk_cluster["BrokerNodeGroupInfo"]["ClientSubnets"]) == set(applied["private_subnet_ids"])
+    assert msk_cluster["BrokerNodeGroupInfo"]["SecurityGroups"] == [applied["security_group_ids"]["msk"]]
+    auth = msk_cluster["ClientAuthentication"]
+    assert auth["Sasl"]["Iam"]["Enabled"] and not auth["Unauthenticated"]["Enabled"]
+    encryption = msk_cluster["EncryptionInfo"]
+    assert encryption["EncryptionAtRest"]["DataVolumeKMSKeyId"].startswith("arn:aws:kms:")
+    assert encryption["EncryptionInTransit"] == {"ClientBroker": "TLS", "InCluster": True}
+    logs = msk_cluster["LoggingInfo"]["BrokerLogs"]["CloudWatchLogs"]
+    assert logs == {"Enabled": True, "LogGroup": f"/aws/msk/{deployment['name']}"}
+    (group,) = aws("logs").describe_log_groups(logGroupNamePrefix=logs["LogGroup"])["logGroups"]
+    assert group["logGroupName"] == logs["LogGroup"]
+    brokers = aws("kafka").get_bootstrap_brokers(ClusterArn=msk_cluster["ClusterArn"])
+    assert brokers["BootstrapBrokerStringSaslIam"] == applied["msk_bootstrap_brokers"]
+    assert all(broker.endswith(":9098") for broker in applied["msk_bootstrap_brokers"].split(","))
+
+
+def test_msk_configuration_lets_debezium_create_its_topics(aws, msk_cluster, deployment, versions):
+    kafka, software = aws("kafka"), msk_cluster["CurrentBrokerSoftwareInfo"]
+    configuration = kafka.describe_configuration(Arn=software["ConfigurationArn"])
+    assert configuration["Name"] == deployment["name"] and configuration["State"] == "ACTIVE"
+    assert configuration["KafkaVersions"] == [versions["MSK_KAFKA_VERSION"]]
+    assert software["ConfigurationRevision"] == configuration["LatestRevision"]["Revision"]
+    revision = software["ConfigurationRevision"]
+    lines = kafka.describe_configuration_revision(Arn=configuration["Arn"], Revision=revision)[
+        "ServerProperties"].decode().splitlines()
+    properties = {key.strip(): value.strip() for key, value in (line.split("=", 1) for line in lines)}
+    assert properties["auto.create.topics.enable"] == "true"
+
+
+@pytest.fixture(scope="module")
+def connector(aws, applied):
+    return aws("kafkaconnect").describe_connector(connectorArn=applied["connector_arn"])
+
+
+def test_msk_connect_plugin_is_the_packaged_zip_in_the_artifacts_bucket(aws, applied, connector, tree):
+    (plugin_ref,) = connector["plugins"]
+    plugin = aws("kafkaconnect").describe_custom_plugin(customPluginArn=plugin_ref["customPlugin"]["customPluginArn"])
+    assert plugin["customPluginState"] == "ACTIVE"
+    assert plugin_ref["customPlugin"]["revision"] == plugin["latestRevision"]["revision"]
+    assert plugin["latestRevision"]["contentType"] == "ZIP"
+    location = plugin["latestRevision"]["location"]["s3Location"]
+    assert location["bucketArn"] == f"arn:aws:s3:::{applied['artifacts_bucket']}"
+    assert location["fileKey"] == "msk-connect/debezium-connector-postgres.zip"
+    s3 = aws("s3")
+    uploaded = s3.get_object(Bucket=applied["artifacts_bucket"], Key=location["fileKey"],
+                             VersionId=location["objectVersion"])["Body"].read()
+    assert uploaded == (tree / "build" / "aws" / "debezium-connector-postgres.zip").read_bytes()
+
+
+def test_msk_connect_worker_configuration_names_the_secrets_manager_provider(aws, connector, settings):
+    reference = connector["workerConfiguration"]
+    worker = aws("kafkaconnect").describe_worker_configuration(
+        workerConfigurationArn=reference["workerConfigurationArn"])
+    assert worker["workerConfigurationState"] == "ACTIVE"
+    assert reference["revision"] == worker["latestRevision"]["revision"]
+    lines = base64.b64decode(worker["latestRevision"]["propertiesFileContent"]).decode().splitlines()
+    properties = dict(line.split("=", 1) for line in lines if line)
+    assert properties["key.converter"] == properties["value.converter"] == "org.apache.kafka.connect.json.JsonConverter"
+    assert properties["config.providers"] == "secretsmanager"
+    assert properties["config.providers.secretsmanager.class"]
+    assert properties["config.providers.secretsmanager.param.region"] == settings["AWS_REGION"]
+
+
+def test_msk_connect_connector_runs_the_template_with_a_secret_reference(aws, applied, connector, env_example,
+                                                                        deployment, versions):
+    assert connector["connectorState"] == "RUNNING"
+    assert connector["connectorName"] == f"{deployment['name']}-{env_example['CONNECTOR_NAME']}"
+    assert connector["kafkaConnectVersion"] == versions["MSK_CONNECT_VERSION"]
+    cluster = connector["kafkaCluster"]["apacheKafkaCluster"]
+    assert cluster["bootstrapServers"] == applied["msk_bootstrap_brokers"]
+    assert set(cluster["vpc"]["subnets"]) == set(applied["private_subnet_ids"])
+    assert cluster["vpc"]["securityGroups"] == [applied["security_group_ids"]["connect"]]
+    assert connector["kafkaClusterClientAuthentication"] == {"authenticationType": "IAM"}
+    assert connector["kafkaClusterEncryptionInTransit"] == {"encryptionType": "TLS"}
+
+    secret = aws("secretsmanager").describe_secret(SecretId=applied["cdc_user_secret_arn"])["Name"]
+    (aurora,) = aws("rds").describe_db_clusters(DBClusterIdentifier=deployment["name"])["DBClusters"]
+    # the template rendered with the pipeline's settings (.env.example's values) and the deployment's database
+    expected = render_connector(load_template(ROOT / "connectors" / "postgres-source.json.tmpl"), {
+        **env_example, "CONNECTOR_DB_HOST": applied["aurora_endpoint"], "CONNECTOR_DB_PORT": str(aurora["Port"]),
+        "CONNECTOR_DB_PASSWORD_REF": f"${{secretsmanager:{secret}:password}}"})
+    config = connector["connectorConfiguration"]
+    assert config == expected
+    assert config["database.password"] == f"${{secretsmanager:{secret}:password}}"
+    assert env_example["PG_CDC_PASSWORD"] not in json.dumps(config)
+
+
+def test_destroy_leaves_nothing_behind(terraform, aws, applied, deployment, msk_cluster, connector):
     destroy(terraform, deployment)
     name = deployment["name"]
     assert aws("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"] == []
@@ -144,6 +239,16 @@ def test_destroy_leaves_nothing_behind(terraform, aws, applied, deployment):
     assert [s for s in aws("secretsmanager").list_secrets()["SecretList"] if s["Name"].startswith(f"{name}/")] == []
     assert [r for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith(f"{name}-")] == []
     assert [j for j in aws("glue").get_jobs()["Jobs"] if j["Name"].startswith(f"{name}-")] == []
-    # the emulator cannot delete a Glue connection (no DeleteConnection): it is the one thing left
-    left = [c["Name"] for c in aws("glue").get_connections()["ConnectionList"] if c["Name"].startswith(f"{name}-")]
-    assert left == [f"{name}-cdc-to-lake-network"]
+    assert [c for c in aws("glue").get_connections()["ConnectionList"] if c["Name"].startswith(f"{name}-")] == []
+    kafka, connect = aws("kafka"), aws("kafkaconnect")
+    assert [c for c in kafka.list_clusters()["ClusterInfoList"] if c["ClusterArn"] == msk_cluster["ClusterArn"]] == []
+    configuration = msk_cluster["CurrentBrokerSoftwareInfo"]["ConfigurationArn"]
+    assert [c for c in kafka.list_configurations()["Configurations"] if c["Arn"] == configuration] == []
+    assert [c for c in connect.list_connectors()["connectors"] if c["connectorArn"] == applied["connector_arn"]] == []
+    plugin = connector["plugins"][0]["customPlugin"]["customPluginArn"]
+    assert [p for p in connect.list_custom_plugins()["customPlugins"] if p["customPluginArn"] == plugin] == []
+    worker = connector["workerConfiguration"]["workerConfigurationArn"]
+    assert [w for w in connect.list_worker_configurations()["workerConfigurations"]
+            if w["workerConfigurationArn"] == worker] == []
+    assert [r for r in aws("iam").list_roles()["Roles"]
+            if r["Arn"] == connector["serviceExecutionRoleArn"]] == []

@@ -46,6 +46,10 @@ SERVICE_VERSIONS = {  # versions.env -> (pipeline variable, CloudFormation param
 }
 
 
+def test_the_msk_iam_auth_jar_cloudformation_names_is_the_one_maven_resolves(versions):
+    assert cfn_defaults()["MskIamAuthVersion"] == versions["MSK_IAM_AUTH_VERSION"]
+
+
 @pytest.mark.parametrize("key", SERVICE_VERSIONS)
 def test_service_versions_default_to_versions_env(key, versions):
     variable, parameter = SERVICE_VERSIONS[key]

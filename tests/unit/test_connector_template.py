@@ -6,6 +6,7 @@ import pytest
 
 from envfile import read_env_file
 from stack.render import RenderError, load_template, render_connector
+from stack.secrets import password_ref
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "connectors" / "postgres-source.json.tmpl"
@@ -15,7 +16,7 @@ def settings() -> dict[str, str]:
     """.env.example's defaults plus what register-connector.sh derives."""
     values = read_env_file(ROOT / ".env.example")
     values.update(CONNECTOR_DB_HOST="127.0.0.1", CONNECTOR_DB_PORT="15432",
-                  CONNECTOR_DB_PASSWORD_REF="${file:/state/secrets/postgres.properties:password}")
+                  CONNECTOR_DB_PASSWORD_REF=password_ref(values["CONNECTOR_DB_SECRET"]))
     return values
 
 
@@ -32,7 +33,7 @@ def test_template_takes_its_values_from_the_settings(config):
 
 
 def test_password_is_a_config_provider_reference_never_the_secret(config):
-    assert config["database.password"] == "${file:/state/secrets/postgres.properties:password}"
+    assert config["database.password"] == "${secretsmanager:cdc/debezium:password}"
     assert "debezium-local-only" not in str(config)
 
 

@@ -1,6 +1,7 @@
-# The pipeline against the local AWS endpoint (moto on 127.0.0.1:4566, started by `make local-up`).
-# The endpoint has no MSK Connect API and never reports an MSK cluster ACTIVE, so create_msk is false
-# by default here: the Glue job is pointed at the local Kafka instead (terraform/README.md).
+# The pipeline against the local AWS endpoint (python -m localaws on 127.0.0.1:4566, started by `make local-up`):
+# moto, plus the MSK and MSK Connect APIs moto lacks (python/localaws), so the whole pipeline is applied here, MSK
+# and the connector included. Nothing runs behind those two: their brokers and connector are API resources only,
+# while the local stack's Kafka, Connect and Glue job are what runs (terraform/README.md).
 
 provider "aws" {
   region     = var.region

@@ -28,13 +28,13 @@ variable "build_dir" {
 }
 
 variable "create_msk" {
-  description = "Also create MSK and MSK Connect (plans fine; the local endpoint cannot apply them)"
+  description = "Create MSK and MSK Connect (the local endpoint serves both); false points the Glue job at kafka_bootstrap"
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "kafka_bootstrap" {
-  description = "Kafka the Glue job reads without MSK: the local stack's (KAFKA_HOST:KAFKA_PORT)"
+  description = "Kafka the Glue job reads when create_msk is false: the local stack's (KAFKA_HOST:KAFKA_PORT)"
   type        = string
   default     = "127.0.0.1:9092"
 }

@@ -9,6 +9,7 @@ locals {
   lake_uri   = "s3://${var.lake_bucket}"
 
   topic_prefix = lookup(var.job_arguments, "topic-prefix", "")
+  jars         = { for p in var.jar_paths : basename(p) => p }
   kafka_arn    = var.kafka_cluster == null ? null : "${local.arn_prefix}:kafka:${local.region}:${local.account}"
 }
 
@@ -20,16 +21,28 @@ resource "aws_s3_object" "script" {
   bucket = var.artifacts_bucket
   key    = "${var.artifacts_prefix}${basename(var.script_path)}"
   source = var.script_path
-  etag   = filemd5(var.script_path)
+  # not etag: objects in an SSE-KMS bucket have no MD5 etag, so every plan would upload them again
+  source_hash = filemd5(var.script_path)
 
   tags = var.tags
 }
 
 resource "aws_s3_object" "package" {
-  bucket = var.artifacts_bucket
-  key    = "${var.artifacts_prefix}${basename(var.package_zip_path)}"
-  source = var.package_zip_path
-  etag   = filemd5(var.package_zip_path)
+  bucket      = var.artifacts_bucket
+  key         = "${var.artifacts_prefix}${basename(var.package_zip_path)}"
+  source      = var.package_zip_path
+  source_hash = filemd5(var.package_zip_path)
+
+  tags = var.tags
+}
+
+resource "aws_s3_object" "jar" {
+  for_each = local.jars
+
+  bucket      = var.artifacts_bucket
+  key         = "${var.artifacts_prefix}jars/${each.key}"
+  source      = each.value
+  source_hash = filemd5(each.value)
 
   tags = var.tags
 }
@@ -227,6 +240,9 @@ resource "aws_glue_job" "this" {
   # the job's options (python/glue/options.py), then Glue's own
   default_arguments = merge(
     { for k, v in var.job_arguments : "--${k}" => v },
+    # MSK is reached through its IAM listener (TLS + SASL signed with the job's role)
+    var.kafka_cluster != null ? { "--kafka-auth" = "iam" } : {},
+    length(local.jars) > 0 ? { "--extra-jars" = join(",", [for o in aws_s3_object.jar : "s3://${o.bucket}/${o.key}"]) } : {},
     {
       "--lake-uri"                         = local.lake_uri
       "--catalog"                          = "glue"
@@ -246,6 +262,13 @@ resource "aws_glue_job" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.kafka_cluster == null || anytrue([for name in keys(local.jars) : startswith(name, "aws-msk-iam-auth-")])
+      error_message = "The job reads MSK with IAM auth: jar_paths must include the aws-msk-iam-auth jar (make aws-package)."
+    }
+  }
 
   depends_on = [aws_iam_role_policy.this]
 }

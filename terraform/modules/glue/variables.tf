@@ -65,6 +65,17 @@ variable "package_zip_path" {
   }
 }
 
+variable "jar_paths" {
+  description = "Local paths of jars the job needs beyond Glue's own, uploaded under <artifacts_prefix>jars/ and given as --extra-jars (make aws-package puts aws-msk-iam-auth in .build/aws/glue-jars/)"
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.jar_paths : endswith(p, ".jar")])
+    error_message = "jar_paths must name .jar files."
+  }
+}
+
 variable "job_arguments" {
   description = "The job's own options (python/glue/options.py) without the leading --: kafka-bootstrap, topic-prefix, ...; lake-uri, catalog and database are set by this module"
   type        = map(string)

@@ -14,6 +14,8 @@ locals {
 
   topic_prefix = var.connector_settings["TOPIC_PREFIX"]
 
+  # The secretsmanager config provider is the project's own (jvm/secrets-manager-config-provider; none is served
+  # from Maven Central), shipped in the plugin zip; the local worker runs the same class against the local endpoint.
   worker_properties = <<-EOT
     key.converter=org.apache.kafka.connect.json.JsonConverter
     value.converter=org.apache.kafka.connect.json.JsonConverter
@@ -21,7 +23,7 @@ locals {
     value.converter.schemas.enable=true
     offset.flush.interval.ms=5000
     config.providers=secretsmanager
-    config.providers.secretsmanager.class=com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider
+    config.providers.secretsmanager.class=io.github.cdclake.connect.SecretsManagerConfigProvider
     config.providers.secretsmanager.param.region=${data.aws_region.current.name}
   EOT
 
@@ -46,7 +48,8 @@ resource "aws_s3_object" "plugin" {
   bucket = var.artifacts_bucket
   key    = var.plugin_key
   source = var.plugin_zip_path
-  etag   = filemd5(var.plugin_zip_path)
+  # not etag: objects in an SSE-KMS bucket have no MD5 etag, so every plan would upload them again
+  source_hash = filemd5(var.plugin_zip_path)
 
   tags = var.tags
 }

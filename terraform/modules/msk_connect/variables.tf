@@ -3,7 +3,7 @@
 ################################################################################
 
 variable "name" {
-  description = "Name of the connector (CONNECTOR_NAME) and prefix of its plugin, worker configuration, role and log group"
+  description = "Name of the connector (the pipeline: <deployment>-CONNECTOR_NAME) and prefix of its plugin, worker configuration, role and log group"
   type        = string
 
   validation {

@@ -73,7 +73,7 @@ module "msk_connect" {
   source = "../msk_connect"
   count  = var.create_msk && var.create_connector ? 1 : 0
 
-  name                    = var.settings["CONNECTOR_NAME"]
+  name                    = "${var.name}-${var.settings["CONNECTOR_NAME"]}" # two deployments never share a name
   kafkaconnect_version    = var.msk_connect_version
   connector_template_path = "${path.root}/../../../connectors/postgres-source.json.tmpl"
   connector_settings      = var.settings
@@ -108,6 +108,7 @@ module "glue" {
 
   script_path      = "${path.root}/../../../python/glue/cdc_to_lake.py"
   package_zip_path = "${local.build_dir}/aws/glue-job.zip"
+  jar_paths        = [for jar in fileset("${local.build_dir}/aws/glue-jars", "*.jar") : "${local.build_dir}/aws/glue-jars/${jar}"]
   job_arguments = {
     "kafka-bootstrap" = var.create_msk ? module.msk[0].bootstrap_brokers_sasl_iam : var.kafka_bootstrap
     "topic-prefix"    = var.settings["TOPIC_PREFIX"]

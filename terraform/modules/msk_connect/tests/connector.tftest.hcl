@@ -84,6 +84,11 @@ run "renders_the_template" {
     condition     = strcontains(aws_mskconnect_worker_configuration.this.properties_file_content, "config.providers.secretsmanager.param.region=eu-west-1")
     error_message = "the config provider reads secrets in the deployment's region"
   }
+
+  assert {
+    condition     = strcontains(aws_mskconnect_worker_configuration.this.properties_file_content, "config.providers.secretsmanager.class=io.github.cdclake.connect.SecretsManagerConfigProvider")
+    error_message = "the worker runs the project's own Secrets Manager config provider, the one the plugin zip ships"
+  }
 }
 
 run "a_changed_setting_changes_the_replacement_trigger" {

@@ -1,0 +1,11 @@
+"""The local AWS endpoint: moto's server, with what this project's Terraform needs and moto 5.2.5 lacks.
+
+- moto_fixes: moto's S3 emptying a versioned bucket (delete markers), MSK clusters that become ACTIVE and a
+  NotFoundException for one that does not exist;
+- kafka: MSK cluster configurations and bootstrap brokers;
+- kafkaconnect: MSK Connect custom plugins, worker configurations, connectors and their tags;
+- glue: DeleteConnection.
+
+server routes each request to these or to moto; `python -m localaws -H 127.0.0.1 -p 4566` runs it. What the
+additions keep lives in memory, like moto's own state, and is gone when the process ends.
+"""

@@ -1,0 +1,74 @@
+"""Changes to moto 5.2.5 itself (requirements.txt pins it): a bug of its S3, and MSK clusters that come up.
+Review these when MOTO_VERSION changes; each names what it works around."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from moto.kafka.exceptions import NotFoundException
+from moto.kafka.models import FakeKafkaCluster, KafkaBackend
+from moto.s3.models import FakeDeleteMarker
+from moto.utilities.utils import get_partition
+
+
+def _dispose_nothing(self: FakeDeleteMarker, garbage: bool = False) -> None:
+    """A delete marker holds no data to free."""
+
+
+# moto 5.2.5: deleting an object from a bucket whose versioning is not "Enabled" (Suspended, as Terraform sets it
+# before emptying a force_destroy bucket) pops every version of the key and calls .dispose() on each
+# (_VersionedKeyStore.pop in moto/s3/utils.py); FakeDeleteMarker has no dispose, so S3 answered HTTP 500 with
+# AttributeError, and Terraform retried for many minutes.
+FakeDeleteMarker.dispose = _dispose_nothing
+
+
+class ClusterNotFound(NotFoundException):
+    code = 404
+
+
+def _known_cluster(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def checked(self: KafkaBackend, cluster_arn: str, *args: Any, **kwargs: Any) -> Any:
+        if cluster_arn not in self.clusters:
+            raise ClusterNotFound(f"Cluster {cluster_arn} does not exist")
+        return method(self, cluster_arn, *args, **kwargs)
+
+    return checked
+
+
+# moto 5.2.5 answers HTTP 500 (KeyError) for a cluster that does not exist, where MSK answers NotFoundException:
+# Terraform waits for that answer after DeleteCluster, and a 500 it retries instead.
+for _name in ("describe_cluster", "describe_cluster_v2", "delete_cluster"):
+    setattr(KafkaBackend, _name, _known_cluster(getattr(KafkaBackend, _name)))
+
+_create = FakeKafkaCluster.__init__
+
+
+@functools.wraps(_create)
+def _create_as_msk(self: FakeKafkaCluster, *args: Any, **kwargs: Any) -> None:
+    _create(self, *args, **kwargs)
+    self.state = "ACTIVE"
+    if self.cluster_type == "PROVISIONED":
+        at_rest = {"dataVolumeKMSKeyId": f"arn:{get_partition(self.region_name)}:kms:{self.region_name}:"
+                                         f"{self.account_id}:key/{uuid.uuid5(uuid.NAMESPACE_URL, 'aws/kafka')}"}
+        self.encryption_info = {"encryptionAtRest": at_rest, **(self.encryption_info or {})}
+
+
+# moto 5.2.5 leaves every cluster CREATING, and Terraform waits for ACTIVE: here a cluster is ACTIVE once created.
+# And MSK encrypts every provisioned cluster's storage, with the AWS-managed key aws/kafka when the request names no
+# key of its own, which DescribeCluster then reports; moto reports only what the request said.
+FakeKafkaCluster.__init__ = _create_as_msk
+
+
+def _arn_with_name(self: FakeKafkaCluster) -> str:
+    kind = "cluster" if self.cluster_type == "PROVISIONED" else "serverless-cluster"
+    return (f"arn:{get_partition(self.region_name)}:kafka:{self.region_name}:{self.account_id}:{kind}/"
+            f"{self.cluster_name}/{self.cluster_id}-1")
+
+
+# moto 5.2.5 names a cluster arn:...:cluster/<uuid>; MSK's ARNs are arn:...:cluster/<name>/<uuid>-<n>, and Terraform
+# reads the cluster's UUID (cluster_uuid, part of its topic and group ARNs in IAM policies) from that last part.
+FakeKafkaCluster._generate_arn = _arn_with_name
