@@ -22,11 +22,14 @@ from glue.rows import LSN, OP, OP_TS, ORDER, keep_flag
 log = logging.getLogger(__name__)
 
 BOOKKEEPING = ((LSN, "bigint"), (OP, "string"), (OP_TS, "timestamp"))
-# A commit every few seconds: old metadata files are removed as new ones are written.
+# A commit every few seconds: old metadata files are removed as new ones are written, and the manifests each
+# commit adds are merged every few commits (Iceberg's default, 100, means every scan, MERGE and append reads up to
+# 100 small manifests: most of the job's requests to S3).
 COMMON_PROPERTIES = {
     "format-version": "2",
     "write.metadata.delete-after-commit.enabled": "true",
     "write.metadata.previous-versions-max": "20",
+    "commit.manifest.min-count-to-merge": "5",
 }
 # Many small MERGEs: write delete files instead of rewriting data files on every micro-batch
 # (glue.maintenance folds them back into the data files now and then).
