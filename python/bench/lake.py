@@ -8,8 +8,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-import boto3
+from urllib.parse import urlparse
 
 
 @dataclass(frozen=True)
@@ -61,11 +60,13 @@ class Visibility:
 class JobRecords:
     """The Glue job's batch records and streaming checkpoint in the local S3; records already read are kept."""
 
-    def __init__(self, endpoint: str, region: str, bucket: str, prefix: str = "metrics/batches/",
-                 checkpoint_prefix: str = "checkpoints/cdc-to-lake/"):
-        self.s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region,
-                               aws_access_key_id="test", aws_secret_access_key="test")
-        self.bucket, self.prefix, self.checkpoint = bucket, prefix, checkpoint_prefix
+    def __init__(self, s3, metrics_uri: str, checkpoint_uri: str):
+        """metrics_uri, checkpoint_uri: the job's --metrics-uri and --checkpoint-uri, in one bucket."""
+        metrics, checkpoint = urlparse(metrics_uri), urlparse(checkpoint_uri)
+        if metrics.netloc != checkpoint.netloc:
+            raise ValueError(f"the job's metrics ({metrics_uri}) and checkpoint ({checkpoint_uri}) are in two buckets")
+        self.s3, self.bucket = s3, metrics.netloc
+        self.prefix, self.checkpoint = metrics.path.strip("/") + "/", checkpoint.path.strip("/") + "/"
         self.cache: dict[str, BatchRecord] = {}
 
     def _keys(self, prefix: str, since_ms: int = 0) -> list[str]:

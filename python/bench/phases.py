@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
 import psycopg2
 
 from bench import control, measure, peer, stats
@@ -21,6 +20,7 @@ from bench.events import ChangeEvent, Topics
 from bench.lake import JobRecords, Visibility, peer_positions
 from bench.samplers import OffsetSampler, ProcessSampler, Sampler
 from bench.workload import Workload, read_journal, run_producer
+from stack.settings import local_s3
 
 log = logging.getLogger("bench")
 
@@ -90,8 +90,7 @@ class CatalogTables:
 
     def __init__(self, stack: Stack, namespace: str):
         self.stack, self.namespace = stack, namespace
-        self.s3 = boto3.client("s3", endpoint_url=stack.s3_endpoint, region_name=stack["AWS_REGION"],
-                               aws_access_key_id="test", aws_secret_access_key="test")
+        self.s3 = local_s3()
 
     def locations(self) -> dict[str, str]:
         with psycopg2.connect(self.stack.app_dsn) as conn, conn.cursor() as cur:
