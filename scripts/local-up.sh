@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 "$ROOT/scripts/install.sh"
+PG_BIN=$(pg_bindir) && export PG_BIN  # install.sh may just have installed PostgreSQL
 mkdir -p "$STATE_DIR"/{logs,conf,kafka/data}
 
 init_postgres() {
