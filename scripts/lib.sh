@@ -46,4 +46,5 @@ as_pg_user() { if [ "$(id -u)" = 0 ]; then runuser -u "$PG_OS_USER" -- "$@"; els
 psql_admin() { as_pg_user "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$STATE_DIR/postgres/run" -p "$PG_PORT" -U postgres "$@"; }
 
 supervisorctl() { "$VENV/bin/supervisorctl" -c "$ROOT/config/supervisord.conf" "$@"; }
+program_running() { supervisorctl status "$1" 2>/dev/null | grep -q RUNNING; }
 supervisord_running() { [ -f "$STATE_DIR/supervisord.pid" ] && kill -0 "$(cat "$STATE_DIR/supervisord.pid")" 2>/dev/null; }

@@ -40,8 +40,6 @@ format_kafka() {
     format --standalone -t "$id" -c "$STATE_DIR/conf/kafka.properties" >"$STATE_DIR/logs/kafka-format.log"
 }
 
-program_running() { supervisorctl status "$1" 2>/dev/null | grep -q RUNNING; }
-
 # start COMPONENT...: start those not running yet (after checking their ports are free), then wait
 # until all of them answer (a running process may still be starting up).
 start() {

@@ -5,12 +5,12 @@
 . "$(dirname "$0")/lib.sh"
 
 if supervisord_running; then
-  if supervisorctl status connect 2>/dev/null | grep -q RUNNING; then
+  if program_running connect; then
     log "deleting connector $CONNECTOR_NAME"
     curl -sS -o /dev/null -X DELETE "http://$CONNECT_HOST:$CONNECT_PORT/connectors/$CONNECTOR_NAME" || true
   fi
   supervisorctl stop producer connect >/dev/null || true
-  if supervisorctl status postgres 2>/dev/null | grep -q RUNNING; then
+  if program_running postgres; then
     log "dropping replication slot $PG_SLOT"
     psql_admin -d "$PG_DATABASE" -c \
       "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$PG_SLOT'" >/dev/null
