@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from bench.config import ROOT
+from stack.settings import log_file as stack_log_file
 
 SUPERVISOR_CONF = ROOT / "config" / "supervisord.conf"
 
@@ -61,8 +62,9 @@ def job_is_stale(job_pid: int) -> bool:
     return newest > process_started_at(job_pid)
 
 
-def restart_job(log_file: Path, timeout: float = 300, command: str = "restart") -> float:
+def restart_job(timeout: float = 300, command: str = "restart") -> float:
     """(Re)start the Glue job and wait until its streaming query runs (its log says so); the seconds it took."""
+    log_file = Path(stack_log_file("glue"))
     offset = log_file.stat().st_size if log_file.exists() else 0
     started = time.monotonic()
     supervisorctl(command, "glue")

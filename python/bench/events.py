@@ -114,12 +114,3 @@ def delete_topic(bootstrap: str, name: str) -> None:
         admin.delete_topics([name])
     finally:
         admin.close()
-
-
-def group_offsets(bootstrap: str, group: str) -> dict[TopicPartition, int]:
-    """A consumer group's committed offsets (what a sink connector has durably processed)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        return {tp: meta.offset for tp, meta in admin.list_consumer_group_offsets(group).items() if meta.offset >= 0}
-    finally:
-        admin.close()

@@ -3,20 +3,18 @@ showed each of them. Pure functions: no service is needed to test them."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bench import stats
-from bench.events import ChangeEvent
+from bench.events import ChangeEvent, canonical_key
 
 TXID_MODULUS = 2**32  # the journal has txid_current() (64-bit, with epoch); Debezium's source.txId is the 32-bit xid
 
 
 def journal_identity(entry: dict) -> tuple[str, str, int, str]:
-    return (entry["table"], json.dumps(entry["key"], sort_keys=True, separators=(",", ":")),
-            entry["txid"] % TXID_MODULUS, entry["op"])
+    return (entry["table"], canonical_key(entry["key"]), entry["txid"] % TXID_MODULUS, entry["op"])
 
 
 def event_identity(event: ChangeEvent) -> tuple[str, str, int, str]:

@@ -47,13 +47,12 @@ def spark_reader():
 
 def ensure_job(stack: Stack, notes: list[str]) -> None:
     """The job runs, and runs the code in the tree (it writes the batch records the latencies come from)."""
-    log_file = stack.path("STATE_DIR") / "logs" / "glue.log"
     pid = control.pid("glue")
     if pid is None:
         raise SystemExit("bench: the Glue job is not running; start the stack with `make local-up`")
     if control.job_is_stale(pid):
         log.info("python/glue changed since the job started: restarting it")
-        control.restart_job(log_file)
+        control.restart_job()
         notes.append("The Glue job was restarted first: python/glue had changed since it started.")
 
 
@@ -128,7 +127,7 @@ def restart_job(ctx: phases.Context, restorer: control.Restorer, stopped_at: dic
         return {}
     ends = ctx.topics.end_offsets()
     backlog = sum(max(0, o - stopped_at.get(tp, 0)) for tp, o in ends.items())
-    seconds = control.restart_job(ctx.stack.path("STATE_DIR") / "logs" / "glue.log", command="start")
+    seconds = control.restart_job(command="start")
     restorer.stopped.remove("glue")
     return {"backlog_messages": backlog, "start_seconds": round(seconds, 1)}
 
