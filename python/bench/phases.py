@@ -20,7 +20,7 @@ from bench.events import ChangeEvent, Topics
 from bench.lake import JobRecords, Visibility, peer_positions
 from bench.samplers import OffsetSampler, ProcessSampler, Sampler
 from bench.workload import Workload, read_journal, run_producer
-from stack.settings import local_s3
+from stack.settings import local_client
 
 log = logging.getLogger("bench")
 
@@ -90,7 +90,7 @@ class CatalogTables:
 
     def __init__(self, stack: Stack, namespace: str):
         self.stack, self.namespace = stack, namespace
-        self.s3 = local_s3()
+        self.s3 = local_client("s3")
 
     def locations(self) -> dict[str, str]:
         with psycopg2.connect(self.stack.app_dsn) as conn, conn.cursor() as cur:

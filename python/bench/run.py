@@ -18,7 +18,7 @@ from bench.lake import JobRecords
 from bench.workload import Workload
 from glue import run_local
 from glue.lake import local_options
-from stack.settings import local_s3
+from stack.settings import local_client
 
 log = logging.getLogger("bench")
 PERF_MIN_RECORDS = 50_000
@@ -149,7 +149,7 @@ def run(options: Options, stack: Stack) -> Path:
     restorer = control.Restorer()
     topics = Topics(stack.kafka, stack["TOPIC_PREFIX"], stack["PG_SCHEMA"])
     job_options = local_options(run_local.Settings(stack.env))
-    job = JobRecords(local_s3(), job_options.metrics_uri, job_options.checkpoint_uri)
+    job = JobRecords(local_client("s3"), job_options.metrics_uri, job_options.checkpoint_uri)
     ctx = phases.Context(stack, topics, job, run_dir, options.catch_up_timeout, spark_reader, restorer)
     ctx.notes = results["notes"]
     try:

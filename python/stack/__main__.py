@@ -22,7 +22,7 @@ def cmd_put_connector_secret(args: argparse.Namespace) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from stack import secrets
-    from stack.settings import local_secretsmanager
+    from stack.settings import local_client
 
     name = setting("CONNECTOR_DB_SECRET")
     try:
@@ -31,7 +31,7 @@ def cmd_put_connector_secret(args: argparse.Namespace) -> None:
         raise SystemExit(f"error: CONNECTOR_DB_SECRET: {bad}") from None
     value = {"username": setting("PG_CDC_USER"), "password": setting("PG_CDC_PASSWORD")}
     try:
-        outcome = secrets.put_json_secret(local_secretsmanager(), name, value)
+        outcome = secrets.put_json_secret(local_client("secretsmanager"), name, value)
     except (BotoCoreError, ClientError) as error:  # their messages name the call, never the secret's value
         raise SystemExit(f"error: cannot write secret {name} on the local AWS endpoint: {error}") from None
     print(f"==> secret {name} (the connector's database credentials, local AWS endpoint): {outcome}",

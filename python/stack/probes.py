@@ -8,7 +8,7 @@ import requests
 from botocore.config import Config
 from kafka import KafkaAdminClient
 
-from stack.settings import Component, connect_url, local_s3, setting
+from stack.settings import Component, connect_url, local_client, setting
 
 
 def port_in_use(component: Component) -> bool:
@@ -43,7 +43,7 @@ def probe_connect(component: Component) -> None:
 
 
 def probe_aws(component: Component) -> None:
-    local_s3(Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5)).list_buckets()
+    local_client("s3", Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5)).list_buckets()
 
 
 PROBES = {

@@ -53,13 +53,7 @@ def aws_endpoint_url() -> str:
     return f"http://{setting('AWS_ENDPOINT_HOST')}:{setting('AWS_ENDPOINT_PORT')}"
 
 
-def local_s3(config: Config | None = None):
-    """An S3 client of the local AWS endpoint (it takes any credentials)."""
-    return boto3.client("s3", endpoint_url=aws_endpoint_url(), region_name=setting("AWS_REGION"),
-                        aws_access_key_id="test", aws_secret_access_key="test", config=config)
-
-
-def local_secretsmanager(config: Config | None = None):
-    """A Secrets Manager client of the local AWS endpoint (it takes any credentials)."""
-    return boto3.client("secretsmanager", endpoint_url=aws_endpoint_url(), region_name=setting("AWS_REGION"),
+def local_client(service: str, config: Config | None = None):
+    """A boto3 client of the local AWS endpoint (it takes any credentials): local_client("s3"), ..."""
+    return boto3.client(service, endpoint_url=aws_endpoint_url(), region_name=setting("AWS_REGION"),
                         aws_access_key_id="test", aws_secret_access_key="test", config=config)

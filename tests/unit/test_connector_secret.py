@@ -62,7 +62,8 @@ def test_command_writes_the_secret_and_prints_only_the_reference(secretsmanager,
     monkeypatch.setenv("CONNECTOR_DB_SECRET", "cdc/debezium")
     monkeypatch.setenv("PG_CDC_USER", CREDENTIALS["username"])
     monkeypatch.setenv("PG_CDC_PASSWORD", CREDENTIALS["password"])
-    monkeypatch.setattr(settings, "local_secretsmanager", lambda config=None: secretsmanager)
+    clients = {"secretsmanager": secretsmanager}
+    monkeypatch.setattr(settings, "local_client", lambda service, config=None: clients[service])
     cli.main(["put-connector-secret"])
     out, err = capsys.readouterr()
     assert out.strip() == "${secretsmanager:cdc/debezium:password}"
