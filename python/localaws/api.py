@@ -7,6 +7,8 @@ a Call and the values of its path, returns the response body as a dict, and rais
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
 import uuid
@@ -72,6 +74,27 @@ class Call:
     def owns(self, arn: str) -> bool:
         """The ARN is one of this account's, in this region (the stores hold every account and region)."""
         return arn.startswith(self.arn(""))
+
+    def find(self, store: dict[str, Any], arn: str, missing: AwsError) -> Any:
+        """The item of a store (by ARN) that is this caller's, else the error `missing`."""
+        if arn not in store or not self.owns(arn):
+            raise missing
+        return store[arn]
+
+    def new_arn(self, store: dict[str, Any], kind: str, name: str) -> str:
+        """The ARN of a new item named `name`: a conflict if the caller has one by that name already."""
+        if any(item.name == name for arn, item in store.items() if self.owns(arn)):
+            raise conflict(f"A {kind} named {name} already exists")
+        return self.arn(f"{kind}/{name}/{uuid.uuid4()}-1")
+
+    def base64(self, key: str) -> str:
+        """A body field that must be base64 text (a properties file), as given."""
+        value = self.body[key]
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, TypeError):
+            raise bad_request(f"{key} must be base64") from None
+        return value
 
 
 @dataclass(frozen=True)

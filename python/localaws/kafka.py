@@ -4,9 +4,6 @@ brokers. Everything else (clusters, their tags and policies) stays moto's; moto'
 
 from __future__ import annotations
 
-import base64
-import binascii
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,28 +43,15 @@ CONFIGURATIONS: dict[str, Configuration] = {}  # by ARN, of every account and re
 
 
 def _configuration(call: api.Call, arn: str) -> Configuration:
-    if arn not in CONFIGURATIONS or not call.owns(arn):
-        # MSK's answer for a configuration that does not exist, which Terraform's waiters look for (not a 404)
-        raise api.bad_request("Configuration ARN does not exist.")
-    return CONFIGURATIONS[arn]
-
-
-def _server_properties(call: api.Call) -> str:
-    value = call.body["serverProperties"]
-    try:
-        base64.b64decode(value, validate=True)
-    except (binascii.Error, TypeError):
-        raise api.bad_request("serverProperties must be base64") from None
-    return value
+    # MSK's answer for a configuration that does not exist, which Terraform's waiters look for (not a 404)
+    return call.find(CONFIGURATIONS, arn, api.bad_request("Configuration ARN does not exist."))
 
 
 def create_configuration(call: api.Call) -> dict[str, Any]:
     name = call.body["name"]
-    if any(c.name == name for arn, c in CONFIGURATIONS.items() if call.owns(arn)):
-        raise api.conflict(f"A configuration named {name} already exists")
-    revision = Revision(1, call.body.get("description", ""), _server_properties(call))
-    configuration = Configuration(call.arn(f"configuration/{name}/{uuid.uuid4()}-1"), name, revision.description,
-                                  call.body.get("kafkaVersions", []), [revision])
+    arn = call.new_arn(CONFIGURATIONS, "configuration", name)
+    revision = Revision(1, call.body.get("description", ""), call.base64("serverProperties"))
+    configuration = Configuration(arn, name, revision.description, call.body.get("kafkaVersions", []), [revision])
     CONFIGURATIONS[configuration.arn] = configuration
     return {key: configuration.describe()[key] for key in ("arn", "name", "creationTime", "latestRevision", "state")}
 
@@ -88,7 +72,7 @@ def describe_configuration_revision(call: api.Call, arn: str, revision: int) -> 
 def update_configuration(call: api.Call, arn: str) -> dict[str, Any]:
     configuration = _configuration(call, arn)
     revision = Revision(len(configuration.revisions) + 1, call.body.get("description", configuration.description),
-                        _server_properties(call))
+                        call.base64("serverProperties"))
     configuration.revisions.append(revision)
     return {"arn": arn, "latestRevision": revision.summary()}
 

@@ -4,10 +4,7 @@ and deleting removes at once (AWS would show DELETING a while first)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,15 +78,7 @@ CONNECTORS: dict[str, Connector] = {}
 
 
 def _find(call: api.Call, store: dict[str, Any], arn: str) -> Any:
-    if arn not in store or not call.owns(arn):
-        raise api.not_found(f"The resource {arn} does not exist")
-    return store[arn]
-
-
-def _new_arn(call: api.Call, store: dict[str, Any], kind: str, name: str) -> str:
-    if any(item.name == name for arn, item in store.items() if call.owns(arn)):
-        raise api.conflict(f"A {kind} named {name} already exists")
-    return call.arn(f"{kind}/{name}/{uuid.uuid4()}-1")
+    return call.find(store, arn, api.not_found(f"The resource {arn} does not exist"))
 
 
 def _listed(call: api.Call, store: dict[str, Any], prefix_param: str) -> list[dict[str, Any]]:
@@ -113,7 +102,7 @@ def _plugin_file_missing(call: api.Call, location: dict[str, Any]) -> str | None
 
 def create_custom_plugin(call: api.Call) -> dict[str, Any]:
     name, location = call.body["name"], call.body["location"]
-    plugin = CustomPlugin(_new_arn(call, PLUGINS, "custom-plugin", name), name, call.body.get("description", ""),
+    plugin = CustomPlugin(call.new_arn(PLUGINS, "custom-plugin", name), name, call.body.get("description", ""),
                           call.body["contentType"], location, _plugin_file_missing(call, location),
                           call.body.get("tags", {}))
     PLUGINS[plugin.arn] = plugin
@@ -139,12 +128,8 @@ def list_custom_plugins(call: api.Call) -> dict[str, Any]:
 
 
 def create_worker_configuration(call: api.Call) -> dict[str, Any]:
-    name, properties = call.body["name"], call.body["propertiesFileContent"]
-    try:
-        base64.b64decode(properties, validate=True)
-    except (binascii.Error, TypeError):
-        raise api.bad_request("propertiesFileContent must be base64") from None
-    configuration = WorkerConfiguration(_new_arn(call, WORKER_CONFIGURATIONS, "worker-configuration", name), name,
+    name, properties = call.body["name"], call.base64("propertiesFileContent")
+    configuration = WorkerConfiguration(call.new_arn(WORKER_CONFIGURATIONS, "worker-configuration", name), name,
                                         call.body.get("description", ""), properties, call.body.get("tags", {}))
     WORKER_CONFIGURATIONS[configuration.arn] = configuration
     described = configuration.describe()
@@ -178,7 +163,7 @@ def create_connector(call: api.Call) -> dict[str, Any]:
     if "workerConfiguration" in body:
         _find(call, WORKER_CONFIGURATIONS, body["workerConfiguration"]["workerConfigurationArn"])
     name = body["connectorName"]
-    connector = Connector(_new_arn(call, CONNECTORS, "connector", name), name, body.get("connectorDescription", ""),
+    connector = Connector(call.new_arn(CONNECTORS, "connector", name), name, body.get("connectorDescription", ""),
                           body, body.get("tags", {}))
     CONNECTORS[connector.arn] = connector
     return {"connectorArn": connector.arn, "connectorName": name, "connectorState": "CREATING"}
