@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from glue import run_local
+from producer.settings import dsn_from_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -60,17 +63,16 @@ class Stack:
 
     @property
     def s3_endpoint(self) -> str:
-        return f"http://{self['AWS_ENDPOINT_HOST']}:{self['AWS_ENDPOINT_PORT']}"
+        return run_local.s3_endpoint(run_local.Settings(self.env))
 
     @property
     def catalog_jdbc_url(self) -> str:
-        return (f"jdbc:postgresql://{self['PG_HOST']}:{self['PG_PORT']}/{self['PG_DATABASE']}"
-                f"?currentSchema={self['LAKE_CATALOG_SCHEMA']}")
+        """The job's own JDBC catalog: the peer writes into the same one."""
+        return run_local.catalog_uri(run_local.Settings(self.env))
 
     @property
     def app_dsn(self) -> str:
-        return (f"host={self['PG_HOST']} port={self['PG_PORT']} dbname={self['PG_DATABASE']} "
-                f"user={self['PG_APP_USER']} password={self['PG_APP_PASSWORD']}")
+        return dsn_from_env(self.env)
 
     def path(self, name: str) -> Path:
         p = Path(self[name])
