@@ -15,6 +15,7 @@ import requests
 from kafka import TopicPartition
 
 from bench.config import Stack
+from stack.connect import failure_trace
 
 CONNECTOR = "bench-iceberg-sink"
 CONNECTOR_CLASS = "org.apache.iceberg.connect.IcebergSinkConnector"
@@ -104,10 +105,9 @@ class Connect:
             self._call("DELETE", f"/connectors/{name}")
 
     def raise_if_failed(self, name: str, status: dict | None = None) -> None:
-        status = status or self.status(name)
-        for part in [status["connector"], *status.get("tasks", [])]:
-            if part.get("state") == "FAILED":
-                raise RuntimeError(f"connector {name} FAILED: {part.get('trace', '')[:3000]}")
+        trace = failure_trace(status or self.status(name))
+        if trace:
+            raise RuntimeError(f"connector {name} FAILED: {trace[:3000]}")
 
     def wait_state(self, name: str, state: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
