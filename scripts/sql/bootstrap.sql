@@ -36,3 +36,6 @@ SELECT format('GRANT SELECT, INSERT, UPDATE ON cdc.heartbeat TO %I', :'cdc_user'
 -- (publication.autocreate.mode=disabled in the connector).
 SELECT format('CREATE PUBLICATION %I FOR TABLES IN SCHEMA %I, TABLE cdc.heartbeat', :'publication', :'schema')
 WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = :'publication') \gexec
+
+-- DDL capture and the signalling table Debezium's incremental snapshots (make resync) use.
+\ir ddl_capture.sql

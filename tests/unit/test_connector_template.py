@@ -28,8 +28,18 @@ def config() -> dict[str, str]:
 def test_template_takes_its_values_from_the_settings(config):
     assert config["database.port"] == "15432"
     assert config["slot.name"] == "dbz_shop"
-    assert config["schema.include.list"] == "shop"
+    assert config["table.include.list"] == r"shop\..*,cdc\.ddl_events"
     assert config["topic.prefix"] == "shop"
+
+
+def test_the_stream_carries_truncates_ddl_and_resync_signals(config):
+    assert config["skipped.operations"] == "none"  # TRUNCATE is captured, not skipped
+    assert "cdc\\.ddl_events" in config["table.include.list"]
+    assert config["signal.data.collection"] == "cdc.debezium_signal"
+
+
+def test_topics_are_never_compacted_so_a_lagging_job_still_sees_every_delete(config):
+    assert config["topic.creation.default.cleanup.policy"] == "delete"
 
 
 def test_password_is_a_config_provider_reference_never_the_secret(config):
