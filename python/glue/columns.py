@@ -6,7 +6,10 @@ a column gets and how its JSON text becomes that type (glue.rows applies them).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 
 # How a column's JSON text becomes its Spark type (glue.rows.convert_expr implements each).
@@ -17,6 +20,21 @@ TIMESTAMP_MICROS = "timestamp_micros"
 TIMESTAMP_NANOS = "timestamp_nanos"
 ZONED_TIMESTAMP = "zoned_timestamp"  # ISO-8601 string with offset, e.g. 2026-11-27T02:10:21.277747Z
 BASE64 = "base64"
+# numeric(p,s) sent as a decimal string (decimal.handling.mode=string), which may also be NAN, POSITIVE_INFINITY or
+# NEGATIVE_INFINITY: no decimal holds those, so they make the mirror's column text (glue.schema)
+NUMERIC = "numeric"
+# an unconstrained numeric, kept as PostgreSQL's own text ('NaN', 'Infinity' rather than Debezium's names)
+NUMERIC_TEXT = "numeric_text"
+NUMERIC_SPECIALS = {"NAN": "NaN", "POSITIVE_INFINITY": "Infinity", "NEGATIVE_INFINITY": "-Infinity"}
+
+# Debezium's stand-in for a TOASTed value an UPDATE did not change (PostgreSQL does not log it), as the JSON
+# converter writes it for each type: the text itself, its bytes (base64 in JSON), a one-element array of it, the
+# array of its bytes for integer arrays, the name-based UUID of its bytes for uuid arrays, {it: it} for hstore.
+UNAVAILABLE = "__debezium_unavailable_value"
+_UNAVAILABLE_BYTES = UNAVAILABLE.encode("ascii")
+_UNAVAILABLE_TEXT = json.dumps(UNAVAILABLE)
+_UNAVAILABLE_MAP = json.dumps({UNAVAILABLE: UNAVAILABLE}, separators=(",", ":"))
+_UNAVAILABLE_UUID = str(uuid.UUID(bytes=hashlib.md5(_UNAVAILABLE_BYTES).digest(), version=3))
 
 # Logical types (the Connect schema's "name") that decide the column type regardless of the physical type.
 _LOGICAL: dict[str, tuple[str, str]] = {
@@ -64,11 +82,42 @@ class ColumnSpec:
     name: str
     sql_type: str  # Spark SQL type, as in DDL: "int", "decimal(12,2)", "timestamp"
     convert: str = CAST
+    # the column's JSON texts (as from_json into map<string,string> leaves them) that mean "unchanged TOAST value"
+    unavailable: tuple[str, ...] = (UNAVAILABLE,)
+
+
+def unavailable_texts(field: dict) -> tuple[str, ...]:
+    """How Debezium writes the unchanged-TOAST placeholder for a field of this Connect schema, as JSON text.
+
+    Arrays of other element types (double, numeric, int16, timestamps) arrive as null: indistinguishable from a
+    NULL, which is why tables with such TOASTable columns need REPLICA IDENTITY FULL (python/glue/README.md).
+    """
+    kind = field.get("type")
+    if kind == "bytes":
+        return (base64.b64encode(_UNAVAILABLE_BYTES).decode("ascii"),)
+    if kind == "map":
+        return (_UNAVAILABLE_MAP,)
+    if kind == "array":
+        items = field.get("items") or {}
+        if items.get("type") in ("int32", "int64"):
+            return ("[" + ",".join(str(b) for b in _UNAVAILABLE_BYTES) + "]",)
+        if items.get("name") == "io.debezium.data.Uuid":
+            return (f'["{_UNAVAILABLE_UUID}"]',)
+        if items.get("type") == "string":
+            return (f"[{_UNAVAILABLE_TEXT}]",)
+        return ()
+    if kind == "string":
+        return (UNAVAILABLE, _UNAVAILABLE_MAP) if field.get("name") == "io.debezium.data.Json" else (UNAVAILABLE,)
+    return ()
+
+
+def _is_numeric(parameters: dict[str, str]) -> bool:
+    return parameters.get("__debezium.source.column.type", "").upper() in _NUMERIC_SOURCE_TYPES
 
 
 def _decimal_type(parameters: dict[str, str]) -> str | None:
     """decimal(p,s) for a numeric sent as a string (decimal.handling.mode=string) whose source type is propagated."""
-    if parameters.get("__debezium.source.column.type", "").upper() not in _NUMERIC_SOURCE_TYPES:
+    if not _is_numeric(parameters):
         return None
     try:
         precision = int(parameters["__debezium.source.column.length"])
@@ -82,16 +131,17 @@ def _decimal_type(parameters: dict[str, str]) -> str | None:
 
 def field_spec(field: dict) -> ColumnSpec:
     """The spec of one field of a Connect struct schema."""
-    name = field["field"]
-    if field.get("type") == "string":
-        decimal = _decimal_type(field.get("parameters") or {})
-        if decimal:
-            return ColumnSpec(name, decimal)
+    name, unavailable = field["field"], unavailable_texts(field)
+    parameters = field.get("parameters") or {}
+    if field.get("type") == "string" and _is_numeric(parameters):
+        decimal = _decimal_type(parameters)
+        return ColumnSpec(name, decimal, NUMERIC, unavailable) if decimal else \
+            ColumnSpec(name, "string", NUMERIC_TEXT, unavailable)
     logical = _LOGICAL.get(field.get("name") or "")
     if logical:
-        return ColumnSpec(name, *logical)
+        return ColumnSpec(name, *logical, unavailable)
     sql_type, convert = _PHYSICAL.get(field.get("type") or "", ("string", CAST))
-    return ColumnSpec(name, sql_type, convert)
+    return ColumnSpec(name, sql_type, convert, unavailable)
 
 
 def row_fields(envelope_schema: dict) -> list[dict]:

@@ -1,8 +1,15 @@
 """Debezium JSON messages from Kafka -> change events, or quarantine rows for what is not one.
 
-Works on the Kafka source's columns (topic, partition, offset, timestamp, key, value) and keeps the row images
-(`before`, `after`) and the key as JSON text: their types are only known per table and per schema version,
+Works on the Kafka source's columns (topic, partition, offset, timestamp, key, value, headers) and keeps the row
+images (`before`, `after`) and the key as JSON text: their types are only known per table and per schema version,
 which glue.rows resolves batch by batch.
+
+Every event gets its place in commit order, (`commit_lsn`, `lsn`), from Debezium's `source.sequence`
+[last commit LSN, LSN]: the first is the end of the transaction committed before the event's own, so it grows
+with every commit even where a long transaction's changes have lower LSNs than changes committed before it. A
+snapshot read has no last commit: its place is (snapshot LSN, snapshot LSN), before every change streamed after
+the snapshot; an incremental snapshot's read has the stream's place where its chunk was read. The same change
+re-sent after a restart has the same place, which is how it is recognised (glue.changelog, glue.merge).
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-VALID_OPS = ("c", "r", "u", "d")
+VALID_OPS = ("c", "r", "u", "d", "t")
 
 NOT_JSON = "not a JSON object"
 NO_ENVELOPE = "no Debezium envelope (op or source missing)"
@@ -18,9 +25,12 @@ UNKNOWN_OP = "unknown op"
 NO_LSN = "no source.lsn"
 NO_ROW_IMAGE = "no after image"
 NO_KEY = "delete without key or before image"
+TRUNCATE = "t"
+# the header Debezium puts on the create of a primary-key update: the row's key before the update
+OLD_KEY_HEADER = "__debezium.oldkey"
 
 _SOURCE = ("STRUCT<lsn: BIGINT, txId: BIGINT, ts_ms: BIGINT, db: STRING, schema: STRING, `table`: STRING, "
-           "snapshot: STRING>")
+           "snapshot: STRING, sequence: STRING>")
 _ENVELOPE_FIELDS = f"before STRING, after STRING, op STRING, ts_ms BIGINT, source {_SOURCE}"
 _CORRUPT = "_corrupt"
 # One parse per message, whichever way the JsonConverter wrote it: {"schema", "payload": envelope} with schemas
@@ -32,8 +42,9 @@ _PERMISSIVE = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
 _ENVELOPE_NAMES = ("before", "after", "op", "ts_ms", "source")
 
 EVENT_COLUMNS = (
-    "topic", "partition", "offset", "kafka_timestamp", "op", "lsn", "tx_id", "source_ts_ms", "ts_ms", "source_db",
-    "source_schema", "source_table", "snapshot", "key", "key_schema", "before", "after", "value_schema",
+    "topic", "partition", "offset", "kafka_timestamp", "op", "commit_lsn", "lsn", "tx_id", "source_ts_ms", "ts_ms",
+    "source_db", "source_schema", "source_table", "snapshot", "key", "key_schema", "old_key", "before", "after",
+    "value_schema",
 )
 QUARANTINE_COLUMNS = ("reason", "topic", "partition", "offset", "kafka_timestamp", "key", "value")
 
@@ -42,32 +53,53 @@ def _wrapped(parsed: Column) -> Column:
     return parsed["schema"].isNotNull() & parsed["payload"].isNotNull()
 
 
+def _sequence(source: Column) -> Column:
+    return F.from_json(source["sequence"], "array<string>")
+
+
+def _position(source: Column) -> tuple[Column, Column]:
+    """(commit_lsn, lsn) of an event: its place in commit order (see the module's docstring)."""
+    sequence = _sequence(source)
+    lsn = F.coalesce(sequence[1].cast("bigint"), source["lsn"])
+    return F.coalesce(sequence[0].cast("bigint"), lsn), lsn
+
+
 def _reason(is_object: Column, env: Column, key: Column) -> Column:
     op = env["op"]
     return (
         F.when(~is_object, F.lit(NOT_JSON))
         .when(op.isNull() | env["source"].isNull(), F.lit(NO_ENVELOPE))
         .when(~op.isin(*VALID_OPS), F.concat(F.lit(UNKNOWN_OP + ": "), op))
-        .when(env["source"]["lsn"].isNull(), F.lit(NO_LSN))
-        .when((op != "d") & env["after"].isNull(), F.lit(NO_ROW_IMAGE))
+        .when(_position(env["source"])[1].isNull(), F.lit(NO_LSN))
+        .when(~op.isin("d", TRUNCATE) & env["after"].isNull(), F.lit(NO_ROW_IMAGE))
         .when((op == "d") & key.isNull() & env["before"].isNull(), F.lit(NO_KEY))
     )
 
 
-def parse(kafka: DataFrame) -> DataFrame:
-    """Every message of a batch of Kafka rows but tombstones (null value), parsed once, with `reason` set for
-    poison. The job persists this: events and quarantine are both cheap selections of it."""
+def _header(name: str) -> Column:
+    """A Kafka header's value as text (the Kafka source's `headers` column, read with includeHeaders)."""
+    return F.filter("headers", lambda h: h["key"] == name)[0]["value"].cast("string")
+
+
+def parse(kafka: DataFrame, ignored_topics: tuple[str, ...] = ()) -> DataFrame:
+    """Every message of a batch of Kafka rows but tombstones (null value) and those of `ignored_topics` (Debezium's
+    heartbeats), parsed once, with `reason` set for poison. The job persists this: events and quarantine are both
+    cheap selections of it."""
     value_text = F.col("value").cast("string")
     key_text = F.col("key").cast("string")
-    parsed = kafka.where(F.col("value").isNotNull()).select(
+    old_key = _header(OLD_KEY_HEADER) if "headers" in kafka.columns else F.lit(None).cast("string")
+    kept = kafka.where(F.col("value").isNotNull())
+    if ignored_topics:
+        kept = kept.where(~F.col("topic").isin(*ignored_topics))
+    parsed = kept.select(
         "topic", "partition", "offset", F.col("timestamp").alias("kafka_timestamp"),
-        key_text.alias("key_text"), value_text.alias("value_text"),
+        key_text.alias("key_text"), value_text.alias("value_text"), old_key.alias("old_key"),
         F.from_json(value_text, _VALUE, _PERMISSIVE).alias("v"), F.from_json(key_text, _KEY, _PERMISSIVE).alias("k"),
     )
     v, k = F.col("v"), F.col("k")
     key_payload = F.when(_wrapped(k), k["payload"]).otherwise(F.col("key_text"))
     parsed = parsed.select(
-        "topic", "partition", "offset", "kafka_timestamp", "key_text", "value_text",
+        "topic", "partition", "offset", "kafka_timestamp", "key_text", "value_text", "old_key",
         (F.ltrim(F.col("value_text")).startswith("{") & v[_CORRUPT].isNull()).alias("is_object"),
         F.when(_wrapped(v), v["payload"]).otherwise(F.struct(*[v[n].alias(n) for n in _ENVELOPE_NAMES])).alias("env"),
         F.when(_wrapped(v), v["schema"]).alias("value_schema"),
@@ -79,10 +111,12 @@ def parse(kafka: DataFrame) -> DataFrame:
 
 def events_of(parsed: DataFrame) -> DataFrame:
     """The change events of parsed messages (glue.decode.parse), one column per EVENT_COLUMNS."""
+    commit_lsn, lsn = _position(F.col("env.source"))
     return parsed.where(F.col("reason").isNull()).select(
         "topic", "partition", "offset", "kafka_timestamp",
         F.col("env.op").alias("op"),
-        F.col("env.source.lsn").alias("lsn"),
+        commit_lsn.alias("commit_lsn"),
+        lsn.alias("lsn"),
         F.col("env.source.txId").alias("tx_id"),
         F.col("env.source.ts_ms").alias("source_ts_ms"),
         F.col("env.ts_ms").alias("ts_ms"),
@@ -90,7 +124,7 @@ def events_of(parsed: DataFrame) -> DataFrame:
         F.col("env.source.schema").alias("source_schema"),
         F.col("env.source.table").alias("source_table"),
         F.col("env.source.snapshot").alias("snapshot"),
-        "key", "key_schema",
+        "key", "key_schema", "old_key",
         F.when(F.col("env.before") != "null", F.col("env.before")).alias("before"),
         F.when(F.col("env.after") != "null", F.col("env.after")).alias("after"),
         "value_schema",
@@ -105,7 +139,7 @@ def quarantine_of(parsed: DataFrame) -> DataFrame:
     )
 
 
-def decode(kafka: DataFrame) -> tuple[DataFrame, DataFrame]:
+def decode(kafka: DataFrame, ignored_topics: tuple[str, ...] = ()) -> tuple[DataFrame, DataFrame]:
     """(events, quarantine) of a batch of Kafka rows. Tombstones (null value) are in neither."""
-    parsed = parse(kafka)
+    parsed = parse(kafka, ignored_topics)
     return events_of(parsed), quarantine_of(parsed)

@@ -1,56 +1,59 @@
-"""The streaming job: Kafka -> per micro-batch: quarantine, change log, one MERGE per mirror table."""
+"""The streaming job: Kafka -> per micro-batch: quarantine, change log, each mirror table on its own."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
-from glue import columns, rows
-from glue.changelog import Changelog, write_quarantine
-from glue.columns import ColumnSpec
+from glue import markers
+from glue.changelog import SCHEMAS_TABLE, Changelog, write_quarantine
+from glue.control import DROPPED, Control, controls_of, is_control
 from glue.decode import events_of, parse, quarantine_of
+from glue.failures import is_transient, one_line
+from glue.history import History
 from glue.maintenance import maintain
-from glue.merge import merge_changes, q, table_ident
+from glue.markers import Markers
 from glue.metrics import batch_record, offset_ranges, write_record
 from glue.options import JobOptions, parse_args
 from glue.session import build_session
+from glue.sqlnames import q, table_ident
+from glue.state import TableStates
+from glue.tables import MirrorWriter, TableBatch, table_batches
 
 log = logging.getLogger("glue.job")
 
 
 @dataclass(frozen=True)
 class Lake:
-    """Where a batch goes: the catalog's namespace, the change log's name, the quarantine prefix."""
+    """Where a batch goes: the catalog's namespace, the change log's name, the quarantine and state prefixes, and
+    which topics carry control events rather than rows."""
 
     catalog: str
     database: str
     changelog_table: str
     quarantine_uri: str
+    state_uri: str
+    ddl_topic: str | None = None
+    heartbeat_topic: str | None = None
+    delete_marker_retention_hours: int = 168
 
     @classmethod
     def of(cls, opts: JobOptions) -> Lake:
-        return cls(opts.catalog_name, opts.database, opts.changelog_table, opts.quarantine_uri)
+        return cls(opts.catalog_name, opts.database, opts.changelog_table, opts.quarantine_uri, opts.state_uri,
+                   opts.ddl_topic, opts.heartbeat_topic, opts.delete_marker_retention_hours)
 
     def table(self, name: str) -> str:
         return table_ident(self.catalog, self.database, name)
 
-
-@dataclass
-class TableBatch:
-    """What one batch holds for one source table: its key and every schema version seen, oldest first."""
-
-    schema: str
-    table: str
-    key_cols: list[str] = field(default_factory=list)
-    versions: list[list[ColumnSpec]] = field(default_factory=list)
-    events: int = 0
-    schemaless: bool = False
+    @property
+    def reserved(self) -> set[str]:
+        """Names of the lake's own tables, which no mirror may take."""
+        return {self.changelog_table, SCHEMAS_TABLE, markers.TABLE}
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class BatchReport:
     quarantined: int
     tables: dict[str, int]
     skipped: dict[str, str]
+    paused: dict[str, str]
     seconds: float
 
     def __str__(self) -> str:
@@ -69,77 +73,9 @@ class BatchReport:
                 f"{self.quarantined} quarantined; merged: {tables} ({self.seconds:.1f}s)")
         for t, why in sorted(self.skipped.items()):
             text += f"; {t} not mirrored: {why}"
+        for t, why in sorted(self.paused.items()):
+            text += f"; {t} PAUSED: {why}"
         return text
-
-
-def mirror_table_name(source_schema: str, source_table: str) -> str:
-    # Glue Data Catalog names are lower case
-    return source_table.lower()
-
-
-def table_batches(events: DataFrame) -> list[TableBatch]:
-    """The tables of a batch with their keys and schema versions (a small aggregate collected to the driver)."""
-    variants = (
-        events.groupBy("source_schema", "source_table", F.sha2(F.coalesce("value_schema", F.lit("")), 256))
-        .agg(F.first("value_schema", ignorenulls=True).alias("value_schema"),
-             F.first("key_schema", ignorenulls=True).alias("key_schema"),
-             F.first("key", ignorenulls=True).alias("key"),
-             F.min("lsn").alias("first_lsn"), F.count("*").alias("n"))
-        .orderBy("first_lsn")
-        .collect()
-    )
-    tables: dict[tuple[str, str], TableBatch] = {}
-    for v in variants:
-        tb = tables.setdefault((v.source_schema, v.source_table), TableBatch(v.source_schema, v.source_table))
-        tb.events += v.n
-        if not tb.key_cols:
-            tb.key_cols = columns.key_columns(v.key_schema, v.key)
-        if v.value_schema:
-            tb.versions.append(columns.specs_from_envelope_schema(v.value_schema))
-        else:
-            tb.schemaless = True
-    return list(tables.values())
-
-
-def _table_events(events: DataFrame, tb: TableBatch) -> DataFrame:
-    return events.where((F.col("source_schema") == tb.schema) & (F.col("source_table") == tb.table))
-
-
-def table_specs(events: DataFrame, tb: TableBatch) -> list[ColumnSpec]:
-    versions = list(tb.versions)
-    if tb.schemaless:
-        images = _table_events(events, tb).where(F.col("value_schema").isNull())
-        images = images.select(F.col("after").alias("j")).union(images.select(F.col("before").alias("j")))
-        # embedded schemas, when some events have them, say more than inference
-        versions.insert(0, rows.inferred_specs(images))
-    return columns.merge_specs(versions)
-
-
-def mirror_tables(spark: SparkSession, events: DataFrame, lake: Lake, known: dict[str, dict[str, str]] | None = None
-                  ) -> tuple[dict[str, int], dict[str, str]]:
-    """MERGE each table's events into its mirror table: ({mirror table: events}, {source table: why skipped}).
-
-    known: column types of mirror tables, kept from batch to batch (see glue.merge.merge_changes).
-    """
-    merged: dict[str, int] = {}
-    skipped: dict[str, str] = {}
-    for tb in table_batches(events):
-        name = mirror_table_name(tb.schema, tb.table)
-        label = f"{tb.schema}.{tb.table}"
-        if name == lake.changelog_table:
-            skipped[label] = f"its mirror would be the change log table {name}"
-            continue
-        if not tb.key_cols:
-            skipped[label] = "no primary key (Kafka messages without key)"
-            continue
-        specs = table_specs(events, tb)
-        typed = rows.typed_changes(_table_events(events, tb), tb.key_cols, specs)
-        by_name = {s.name: s for s in specs}
-        key_specs = [by_name[k] for k in tb.key_cols]
-        data_specs = [s for s in specs if s.name not in tb.key_cols]
-        merge_changes(spark, lake.table(name), typed, key_specs, data_specs, known)
-        merged[name] = tb.events
-    return merged, skipped
 
 
 class BatchWriter:
@@ -150,8 +86,11 @@ class BatchWriter:
 
     def __init__(self, lake: Lake, maintenance_every: int = 0, metrics_uri: str | None = None):
         self.lake = lake
-        self.changelog = Changelog(lake.table(lake.changelog_table))
-        self.known: dict[str, dict[str, str]] = {}
+        self.changelog = Changelog(lake.table(lake.changelog_table), lake.table(SCHEMAS_TABLE))
+        self.markers = Markers(lake.table(markers.TABLE))
+        history = History(lake.table(lake.changelog_table), lake.table(SCHEMAS_TABLE), lake.ddl_topic)
+        self.mirrors = MirrorWriter(lake.catalog, lake.database, self.markers, history)
+        self.states = TableStates(lake.state_uri)
         self.maintenance_every = maintenance_every
         self.metrics_uri = metrics_uri
         self.touched: set[str] = set()
@@ -160,33 +99,110 @@ class BatchWriter:
         started, started_at_ms = time.monotonic(), time.time_ns() // 1_000_000
         spark = batch.sparkSession
         batch = batch.persist()
-        parsed = parse(batch).persist()  # the JSON is parsed once, for the quarantine and every step after it
+        ignored = (self.lake.heartbeat_topic,) if self.lake.heartbeat_topic else ()
+        parsed = parse(batch, ignored).persist()  # the JSON is parsed once, for the quarantine and every step after it
         events, quarantine = events_of(parsed), quarantine_of(parsed)
         try:
             ranges = offset_ranges(batch) if self.metrics_uri else []
             steps = {"read": time.monotonic() - started}
             quarantined = write_quarantine(quarantine, self.lake.quarantine_uri)
             steps["quarantine"] = time.monotonic() - started - sum(steps.values())
-            appended = self.changelog.append(spark, events)
+            tables = table_batches(events)
+            appended = self.changelog.append(spark, events, {k: v for tb in tables for k, v in tb.schemas.items()})
             steps["changelog"] = time.monotonic() - started - sum(steps.values())
-            merged, skipped = mirror_tables(spark, events, self.lake, self.known)
+            merged, skipped, paused = self.mirror_tables(spark, events, tables, batch_id)
             steps["merge"] = time.monotonic() - started - sum(steps.values())
             visible_at_ms = time.time_ns() // 1_000_000  # every MERGE of the batch is committed: readers see it
-            report = BatchReport(batch_id, sum(merged.values()), appended, quarantined, merged, skipped,
+            report = BatchReport(batch_id, sum(merged.values()), appended, quarantined, merged, skipped, paused,
                                  time.monotonic() - started)
         finally:
+            self.mirrors.release()
             parsed.unpersist()
             batch.unpersist()
         log.info("%s", report)
         if self.metrics_uri and ranges:
             write_record(spark, self.metrics_uri, batch_record(batch_id, started_at_ms, visible_at_ms, ranges,
-                                                               appended, report.mirrored, steps))
+                                                               appended, report.mirrored, steps, paused))
         self.touched.update(merged)
         if self.maintenance_every and (batch_id + 1) % self.maintenance_every == 0:
-            tables = sorted(self.touched) + ([self.lake.changelog_table] if appended or self.touched else [])
-            maintain(spark, self.lake.catalog, self.lake.database, tables)
+            tables_done = sorted(self.touched) + ([self.lake.changelog_table] if appended or self.touched else [])
+            maintain(spark, self.lake.catalog, self.lake.database, tables_done,
+                     self.markers, self.lake.delete_marker_retention_hours)
             self.touched.clear()
         return report
+
+    def mirror_tables(self, spark: SparkSession, events: DataFrame, tables: list[TableBatch], batch_id: int
+                      ) -> tuple[dict[str, int], dict[str, str], dict[str, str]]:
+        """Each mirror on its own.
+
+        Returns ({mirror: events applied}, {source table: why not mirrored}, {mirror: why paused}).
+        """
+        ddl = self.lake.ddl_topic
+        has_controls = any(tb.truncates for tb in tables) or any(self._is_ddl(tb) for tb in tables)
+        controls = controls_of(events, ddl) if has_controls else []
+        data = events.where(~is_control(ddl)) if has_controls else events
+        by_mirror: dict[str, list[TableBatch]] = {}
+        skipped: dict[str, str] = {}
+        for tb in tables:
+            label = f"{tb.schema}.{tb.table}"
+            if self._is_ddl(tb) or tb.events == tb.truncates:
+                continue
+            if tb.mirror in self.lake.reserved:
+                skipped[label] = f"its mirror would be the lake's own table {tb.mirror}"
+            elif not tb.key_cols:
+                skipped[label] = "no primary key (Kafka messages without key)"
+            else:
+                by_mirror.setdefault(tb.mirror, []).append(tb)
+        requests = self.states.requests(spark)
+        paused_before = self.states.load(spark)
+        names = (set(by_mirror) | {c.mirror for c in controls if c.mirror not in self.lake.reserved} | set(requests)
+                 | {m for m in paused_before if self.states.due(spark, m)})
+        merged: dict[str, int] = {}
+        paused: dict[str, str] = {}
+        for mirror in sorted(names):
+            own = [c for c in controls if c.mirror == mirror]
+            try:
+                applied = self._one_mirror(spark, mirror, data, by_mirror.get(mirror, []), own, requests)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                self.mirrors.mirrors.pop(mirror, None)  # its shape may have changed halfway
+                paused[mirror] = self.states.pause(spark, mirror, one_line(error), batch_id).reason
+                continue
+            if applied is None:
+                paused[mirror] = self.states.paused[mirror].reason
+            else:
+                merged[mirror] = applied
+        self.markers.flush(spark)
+        return merged, skipped, paused
+
+    def _is_ddl(self, tb: TableBatch) -> bool:
+        return self.lake.ddl_topic is not None and tb.topics == {self.lake.ddl_topic}
+
+    def _one_mirror(self, spark: SparkSession, mirror: str, data: DataFrame, tbs: Sequence[TableBatch],
+                    controls: Sequence[Control], requests: dict[str, str]) -> int | None:
+        """Apply one mirror's share of the batch; None when it stays paused (its events wait in the change log)."""
+        if mirror in requests:
+            applied = self.mirrors.rebuild(spark, mirror)
+            self.states.done(spark, requests[mirror])
+            self.states.resume(spark, mirror)
+            log.info("%s rebuilt from the change log on request", mirror)
+            return applied
+        if mirror in self.states.load(spark):
+            dropped = [c for c in controls if c.kind == DROPPED]
+            if not (self.states.due(spark, mirror) or controls):
+                return None
+            if dropped:
+                self.markers.raise_floor(spark, mirror, dropped[-1].position, DROPPED)
+                applied = self.mirrors.rebuild(spark, mirror)
+            else:
+                applied = self.mirrors.catch_up(spark, mirror)
+            self.states.resume(spark, mirror)
+            return applied
+        applied = 0
+        for i, tb in enumerate(tbs or [None]):
+            applied += self.mirrors.apply(spark, mirror, data, tb, controls if i == 0 else [])
+        return applied
 
 
 def read_kafka(spark: SparkSession, opts: JobOptions) -> DataFrame:
@@ -194,9 +210,14 @@ def read_kafka(spark: SparkSession, opts: JobOptions) -> DataFrame:
         spark.readStream.format("kafka")
         .options(**opts.kafka_client_options())
         # a pattern, not a list: a table created later is picked up without a restart
-        .option("subscribePattern", opts.topic_pattern)
+        .option("subscribePattern", opts.subscribe_pattern)
         .option("startingOffsets", opts.starting_offsets)
         .option("maxOffsetsPerTrigger", str(opts.max_offsets_per_trigger))
+        # Debezium's old-key header on the insert half of a primary-key update (glue.tables fills its unchanged
+        # TOAST values from the old key's row)
+        .option("includeHeaders", "true")
+        # a topic deleted and re-created restarts its offsets: go on rather than stop every table (glue.changelog)
+        .option("failOnDataLoss", "false")
         .load()
     )
 
@@ -222,6 +243,7 @@ def main(argv: Sequence[str]) -> None:
     spark = build_session(opts)
     spark.sparkContext.setLogLevel("WARN")
     query = start(spark, opts)
-    log.info("streaming %s from %s into %s.%s (checkpoint %s)", opts.topic_pattern, opts.kafka_bootstrap,
+    log.info("streaming %s from %s into %s.%s (checkpoint %s)", opts.subscribe_pattern, opts.kafka_bootstrap,
              opts.catalog_name, opts.database, opts.checkpoint_uri)
     query.awaitTermination()
+

@@ -11,8 +11,8 @@ import os
 from typing import TYPE_CHECKING
 
 from glue import run_local
-from glue.merge import q
 from glue.options import JobOptions
+from glue.sqlnames import q
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import SparkSession
 
-from glue.merge import q
+from glue.markers import Markers
+from glue.sqlnames import q
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,12 @@ def expire_sql(catalog: str, database: str, table: str, now: datetime) -> str:
             f"older_than => TIMESTAMP '{older_than}', retain_last => {KEEP_LAST_SNAPSHOTS})")
 
 
-def maintain(spark: SparkSession, catalog: str, database: str, tables: list[str]) -> None:
-    """Compact each table and expire its old snapshots."""
+def maintain(spark: SparkSession, catalog: str, database: str, tables: list[str], markers: Markers,
+             marker_retention_hours: int) -> None:
+    """Compact each table and expire its old snapshots; forget delete markers older than Kafka keeps events."""
     now = datetime.now(UTC)
+    expired_before = (now - timedelta(hours=marker_retention_hours)).strftime("%Y-%m-%d %H:%M:%S")
+    spark.sql(markers.expire_sql(f"TIMESTAMP '{expired_before}'"))
     for table in tables:
         data, _ = (spark.sql(sql).first() for sql in compact_sql(catalog, database, table))
         spark.sql(expire_sql(catalog, database, table, now)).collect()

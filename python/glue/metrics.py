@@ -7,11 +7,12 @@ The record is named after the batch id: a batch replayed after a crash overwrite
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+
+from glue.objects import write_json
 
 
 def offset_ranges(batch: DataFrame) -> list[dict[str, Any]]:
@@ -24,8 +25,10 @@ def offset_ranges(batch: DataFrame) -> list[dict[str, Any]]:
 
 
 def batch_record(batch_id: int, started_at_ms: int, visible_at_ms: int, ranges: list[dict[str, Any]],
-                 appended: int, mirrored: int, steps: dict[str, float]) -> dict[str, Any]:
-    """The record of one batch; `steps` are seconds spent per step (quarantine, changelog, merge)."""
+                 appended: int, mirrored: int, steps: dict[str, float],
+                 paused: dict[str, str] | None = None) -> dict[str, Any]:
+    """The record of one batch; `steps` are seconds spent per step (quarantine, changelog, merge); `paused`: the
+    mirrors that did not take this batch's events, and why."""
     return {
         "batch_id": batch_id,
         "started_at_ms": started_at_ms,
@@ -35,6 +38,7 @@ def batch_record(batch_id: int, started_at_ms: int, visible_at_ms: int, ranges: 
         "mirrored": mirrored,
         "steps": {name: round(seconds, 3) for name, seconds in steps.items()},
         "offsets": ranges,
+        "paused": dict(paused or {}),
     }
 
 
@@ -43,12 +47,4 @@ def record_uri(metrics_uri: str, batch_id: int) -> str:
 
 
 def write_record(spark: SparkSession, metrics_uri: str, record: dict[str, Any]) -> None:
-    """One small object through Hadoop's file system (s3a locally, S3 on Glue): no Spark job for a few bytes."""
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(record_uri(metrics_uri, record["batch_id"]))
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    out = fs.create(path, True)
-    try:
-        out.write(bytearray((json.dumps(record, sort_keys=True) + "\n").encode("utf-8")))
-    finally:
-        out.close()
+    write_json(spark, record_uri(metrics_uri, record["batch_id"]), record)

@@ -22,11 +22,17 @@ OPTIONS: dict[str, str] = {
     "kafka-auth": "none (plaintext, the local broker) or iam (MSK: TLS + IAM, needs the aws-msk-iam-auth jar) "
                   "(default: none)",
     "topic-pattern": "regex of the topics to read (default: ^<topic-prefix>.<schema>.<table>, every table topic)",
-    "topic-prefix": "Debezium topic.prefix, used for the default --topic-pattern",
+    "topic-prefix": "Debezium topic.prefix, used for the default --topic-pattern, --ddl-topic and --heartbeat-topic",
+    "ddl-topic": "topic of cdc.ddl_events, the DDL PostgreSQL's event trigger records: read as control events, "
+                 "not mirrored (default: <topic-prefix>.cdc.ddl_events; none: no DDL events)",
+    "heartbeat-topic": "Debezium's heartbeat topic: read so that the job runs a micro-batch (paused tables, rebuild "
+                       "requests) when no table changes, otherwise ignored "
+                       "(default: __debezium-heartbeat.<topic-prefix>)",
     "lake-uri": "root of the lake, s3://bucket/prefix (file:// for tests)",
     "warehouse": "Iceberg warehouse (default: <lake-uri>/warehouse)",
     "checkpoint-uri": "streaming checkpoint (default: <lake-uri>/checkpoints/cdc-to-lake)",
     "quarantine-uri": "where poison messages go, as JSON lines (default: <lake-uri>/quarantine)",
+    "state-uri": "paused tables and rebuild requests, as JSON objects (default: <lake-uri>/state)",
     "metrics-uri": "where each micro-batch writes a JSON record: its Kafka offsets, when its changes became visible "
                    "(default: <lake-uri>/metrics/batches; none: no records)",
     "catalog": "Iceberg catalog: glue (AWS Glue Data Catalog), jdbc (a database), hadoop (files; tests)",
@@ -39,6 +45,8 @@ OPTIONS: dict[str, str] = {
     "starting-offsets": "where a new checkpoint starts: earliest or latest (default: earliest)",
     "max-offsets-per-trigger": "cap on the messages of one micro-batch (default: 50000)",
     "maintenance-every": "compact the tables and expire old snapshots every N micro-batches, 0: never (default: 30)",
+    "delete-marker-retention-hours": "how long a delete's marker is kept: as long as Kafka may still hold an older "
+                                     "event of its key (default: 168, Kafka's default retention)",
     "s3-endpoint": "S3 endpoint URL, path-style (local only; unset on AWS)",
     "region": "AWS region of S3 and Glue (default: the SDK's default chain)",
 }
@@ -54,6 +62,7 @@ class JobOptions:
     warehouse: str
     checkpoint_uri: str
     quarantine_uri: str
+    state_uri: str
     catalog: str
     database: str
     catalog_name: str = "lake"
@@ -69,6 +78,9 @@ class JobOptions:
     region: str | None = None
     metrics_uri: str | None = None
     kafka_auth: str = "none"
+    ddl_topic: str | None = None
+    heartbeat_topic: str | None = None
+    delete_marker_retention_hours: int = 168
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, str | None], env: Mapping[str, str] | None = None) -> JobOptions:
@@ -93,6 +105,9 @@ class JobOptions:
         else:
             raise ValueError("give --topic-pattern or --topic-prefix")
         re.compile(topic_pattern)  # a bad pattern fails here, not inside the Kafka consumer
+        prefix = values.get("topic-prefix")
+        ddl_topic = _none_is_off(values.get("ddl-topic", f"{prefix}.cdc.ddl_events" if prefix else "none"))
+        heartbeat_topic = values.get("heartbeat-topic", f"__debezium-heartbeat.{prefix}" if prefix else None)
         lake = values["lake-uri"].rstrip("/")
         return cls(
             kafka_bootstrap=values["kafka-bootstrap"],
@@ -101,6 +116,7 @@ class JobOptions:
             warehouse=values.get("warehouse", f"{lake}/warehouse"),
             checkpoint_uri=values.get("checkpoint-uri", f"{lake}/checkpoints/cdc-to-lake"),
             quarantine_uri=values.get("quarantine-uri", f"{lake}/quarantine"),
+            state_uri=values.get("state-uri", f"{lake}/state"),
             catalog=catalog,
             database=values["database"],
             catalog_name=values.get("catalog-name", "lake"),
@@ -116,7 +132,16 @@ class JobOptions:
             region=values.get("region"),
             metrics_uri=_none_is_off(values.get("metrics-uri", f"{lake}/metrics/batches")),
             kafka_auth=kafka_auth,
+            ddl_topic=ddl_topic,
+            heartbeat_topic=heartbeat_topic,
+            delete_marker_retention_hours=int(values.get("delete-marker-retention-hours", 168)),
         )
+
+    @property
+    def subscribe_pattern(self) -> str:
+        """The table topics, and the DDL and heartbeat topics (control, not mirrored)."""
+        extra = [f"^{re.escape(t)}$" for t in (self.ddl_topic, self.heartbeat_topic) if t]
+        return "|".join([f"(?:{self.topic_pattern})", *extra])
 
     def kafka_client_options(self) -> dict[str, str]:
         """The Kafka consumer's connection settings, as the Spark source's `kafka.*` options."""
@@ -137,8 +162,9 @@ def _none_is_off(value: str) -> str | None:
 
 
 def default_topic_pattern(topic_prefix: str, schema: str | None = None) -> str:
-    """Every table topic `<prefix>.<schema>.<table>`: not the heartbeat, transaction or Connect topics."""
-    schema_part = re.escape(schema) if schema else r"[^.]+"
+    """Every table topic `<prefix>.<schema>.<table>`: not the heartbeat, transaction or Connect topics, nor those of
+    the pipeline's own tables in schema `cdc` (DDL events, Debezium's signals)."""
+    schema_part = re.escape(schema) if schema else r"(?!cdc\.)[^.]+"
     return rf"^{re.escape(topic_prefix)}\.{schema_part}\.[^.]+$"
 
 

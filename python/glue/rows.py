@@ -1,13 +1,15 @@
 """Change events of one table -> typed rows: key columns, data columns, and what each event says about them.
 
 Each data column `c` comes with a flag `__keep__c`, true when the event carries no value for it: Debezium's
-placeholder for an unchanged TOASTed value, or a column the event's schema version does not have. The merge keeps
-the stored value for such a column instead of overwriting it.
+placeholder for an unchanged TOASTed value (in whichever form the column's type gives it, glue.columns), or a column
+the event's schema version does not have. The merge keeps the stored value for such a column instead of overwriting
+it. A non-null value that would not survive the conversion to the mirror's type is named in `_lossy`, so the batch
+stops the table (glue.tables) rather than storing NULL or another value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -16,21 +18,45 @@ from pyspark.sql import types as T
 from glue import columns
 from glue.columns import ColumnSpec
 
-UNAVAILABLE = "__debezium_unavailable_value"
 KEEP_PREFIX = "__keep__"
 
-# Bookkeeping columns of a mirror table, after the source's columns.
-LSN, OP, OP_TS = "_lsn", "_op", "_op_ts"
-# Order of the events of one key: the WAL position, then the position in Kafka (same LSN: a re-sent event).
-ORDER = ("_lsn", "_partition", "_offset")
+# Bookkeeping columns of a mirror table, after the source's columns: the event's place in commit order
+# (glue.decode), its op and its commit time.
+COMMIT_LSN, LSN, OP, OP_TS = "_commit_lsn", "_lsn", "_op", "_op_ts"
+# Order of the events of one key: their place in commit order; the Kafka position only tells apart copies of one
+# event (the same change re-sent), so which copy wins does not matter.
+ORDER = (COMMIT_LSN, LSN, "_partition", "_offset")
+# the key before a primary-key update, on the event that inserts the new key (glue.decode.OLD_KEY_HEADER)
+OLD_KEY = "_old_key"
+LOSSY = "_lossy"
+# the columns an event sent as unchanged TOAST placeholders (a column its schema version lacks is not one: a row
+# inserted before the column existed has NULL there, as in the source)
+TOASTED = "_toasted"
 
 
 def keep_flag(column: str) -> str:
     return KEEP_PREFIX + column
 
 
-def convert_expr(raw: Column, spec: ColumnSpec) -> Column:
-    """A column's JSON text (as from_json into map<string,string> leaves it) as the spec's Spark type."""
+def _numeric_text(raw: Column) -> Column:
+    """A numeric's Debezium text as PostgreSQL writes it: the digits as sent (scale included), or NaN, Infinity."""
+    special = F.create_map(*[F.lit(x) for pair in columns.NUMERIC_SPECIALS.items() for x in pair])
+    return F.coalesce(special[raw], raw)
+
+
+def convert_expr(raw: Column, spec: ColumnSpec, target: str | None = None) -> Column:
+    """A column's JSON text (as from_json into map<string,string> leaves it) as `target` (default: the spec's type).
+
+    A target other than the spec's type is the mirror's (glue.schema chose it to hold every value of the spec's).
+    """
+    target = target or spec.sql_type
+    if spec.convert in (columns.NUMERIC, columns.NUMERIC_TEXT) and target == "string":
+        return _numeric_text(raw)
+    value = _as_spec_type(raw, spec)
+    return value if target == spec.sql_type else value.cast(target)
+
+
+def _as_spec_type(raw: Column, spec: ColumnSpec) -> Column:
     if spec.convert == columns.DATE_DAYS:
         return F.date_from_unix_date(raw.cast("int"))
     # Wall-clock timestamps without zone: micros since epoch read as UTC, which the session's UTC time zone
@@ -45,14 +71,26 @@ def convert_expr(raw: Column, spec: ColumnSpec) -> Column:
         return raw.cast("timestamp")
     if spec.convert == columns.BASE64:
         return F.unbase64(raw)
+    if spec.convert == columns.NUMERIC_TEXT:
+        return _numeric_text(raw)
     return raw.cast(spec.sql_type)
 
 
-def typed_changes(events: DataFrame, key_cols: Sequence[str], specs: Sequence[ColumnSpec]) -> DataFrame:
-    """One row per event of a table: typed key and data columns, keep flags, _op, _lsn, _op_ts and Kafka position.
+def _is_unavailable(raw: Column, spec: ColumnSpec) -> Column:
+    if not spec.unavailable:
+        return F.lit(False)
+    return F.coalesce(raw.isin(*spec.unavailable), F.lit(False))
 
-    Key values come from the message key, else from the row image (`before` for a delete).
+
+def typed_changes(events: DataFrame, key_cols: Sequence[str], specs: Sequence[ColumnSpec],
+                  targets: Mapping[str, str] | None = None) -> DataFrame:
+    """One row per event of a table: typed key and data columns, keep flags, the event's place in commit order,
+    _op, _op_ts, the Kafka position, the key before a primary-key change and the first column a value was lost in.
+
+    targets: the mirror's type per column where it is not the spec's. Key values come from the message key, else
+    from the row image (`before` for a delete).
     """
+    targets = targets or {}
     by_name = {s.name: s for s in specs}
     missing = [k for k in key_cols if k not in by_name]
     if missing:
@@ -61,21 +99,34 @@ def typed_changes(events: DataFrame, key_cols: Sequence[str], specs: Sequence[Co
     before = F.from_json("before", "map<string,string>")
     key = F.from_json("key", "map<string,string>")
     is_delete = F.col("op") == "d"
-    out = [convert_expr(F.coalesce(key[k], after[k], before[k]), by_name[k]).alias(k) for k in key_cols]
+    out, lost, toasted = [], [], []
+    for k in key_cols:
+        raw = F.coalesce(key[k], after[k], before[k])
+        value = convert_expr(raw, by_name[k], targets.get(k))
+        out.append(value.alias(k))
+        lost.append(F.when(raw.isNotNull() & value.isNull(), F.lit(k)))
     for spec in specs:
         if spec.name in key_cols:
             continue
         raw = after[spec.name]
         absent = ~F.coalesce(F.map_contains_key(after, spec.name), F.lit(False))
-        keep = ~is_delete & (absent | F.coalesce(raw == UNAVAILABLE, F.lit(False)))
-        out.append(F.when(~keep, convert_expr(raw, spec)).alias(spec.name))
+        unavailable = ~is_delete & _is_unavailable(raw, spec)
+        keep = unavailable | (~is_delete & absent)
+        toasted.append(F.when(unavailable, F.lit(spec.name)))
+        value = F.when(~keep, convert_expr(raw, spec, targets.get(spec.name)))
+        out.append(value.alias(spec.name))
         out.append(keep.alias(keep_flag(spec.name)))
+        lost.append(F.when(~keep & raw.isNotNull() & value.isNull(), F.lit(spec.name)))
     out += [
         F.col("op").alias(OP),
+        F.col("commit_lsn").alias(COMMIT_LSN),
         F.col("lsn").alias(LSN),
         F.timestamp_millis(F.col("source_ts_ms")).alias(OP_TS),
         F.col("partition").alias("_partition"),
         F.col("offset").alias("_offset"),
+        F.col("old_key").alias(OLD_KEY),
+        F.coalesce(*lost, F.lit(None).cast("string")).alias(LOSSY),
+        F.array_compact(F.array(*toasted, F.lit(None).cast("string"))).alias(TOASTED),
     ]
     return events.select(*out)
 
@@ -97,4 +148,3 @@ def inferred_specs(json_rows: DataFrame) -> list[ColumnSpec]:
             continue
         specs.append(ColumnSpec(field.name, simple.get(type(field.dataType), "string")))
     return specs
-

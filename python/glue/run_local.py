@@ -61,6 +61,7 @@ def job_args(s: Settings) -> list[str]:
     return [
         "--kafka-bootstrap", f"{s['KAFKA_HOST']}:{s['KAFKA_PORT']}",
         "--topic-pattern", default_topic_pattern(s["TOPIC_PREFIX"], s["PG_SCHEMA"]),
+        "--topic-prefix", s["TOPIC_PREFIX"],
         "--lake-uri", lake,
         "--catalog", "jdbc",
         "--catalog-uri", catalog_uri(s),

@@ -52,40 +52,62 @@ def envelope_schema(table: str, fields: list[dict], schema: str = "shop") -> dic
 TS_MS = int(datetime(2026, 11, 27, 2, 10, 21, tzinfo=UTC).timestamp() * 1000)
 
 
-def message(op: str, lsn: int, *, after: dict | None = None, before: dict | None = None, table: str = "orders",
-            fields: list[dict] = ORDERS, key: dict | None = None, key_fields: tuple[str, ...] = ("id",),
-            schemas: bool = True, schema: str = "shop", tx_id: int = 747, ts_ms: int = TS_MS) -> tuple[str, str]:
-    """(key, value) JSON text of one change event; the key defaults to the row image's key columns."""
+SNAPSHOT = "snapshot"  # commit= for a snapshot read: Debezium's sequence is [null, snapshot LSN]
+
+
+def message(op: str, lsn: int | None, *, after: dict | None = None, before: dict | None = None,
+            table: str = "orders", fields: list[dict] = ORDERS, key: dict | None = None,
+            key_fields: tuple[str, ...] = ("id",), schemas: bool = True, schema: str = "shop", tx_id: int = 747,
+            ts_ms: int = TS_MS, commit: int | str | None = None, sequence: bool = True,
+            snapshot: str = "false") -> tuple[str, str]:
+    """(key, value) JSON text of one change event; the key defaults to the row image's key columns.
+
+    commit: the last commit LSN of Debezium's source.sequence [last commit LSN, LSN] (default: the LSN itself;
+    SNAPSHOT: none, as a snapshot read has). lsn None: an incremental snapshot read, placed by its sequence only.
+    """
     image = after if after is not None else before
-    key = key if key is not None else {k: image[k] for k in key_fields}
-    payload = {
-        "before": before, "after": after, "op": op, "ts_ms": ts_ms + 150,
-        "source": {"version": "3.6.1.Final", "connector": "postgresql", "name": "shop", "ts_ms": ts_ms,
-                   "db": "shop", "schema": schema, "table": table, "txId": tx_id, "lsn": lsn},
-    }
+    if key is None and image is not None:
+        key = {k: image[k] for k in key_fields}
+    source = {"version": "3.6.1.Final", "connector": "postgresql", "name": "shop", "ts_ms": ts_ms,
+              "snapshot": snapshot, "db": "shop", "schema": schema, "table": table, "txId": tx_id, "lsn": lsn}
+    if sequence:
+        last_commit = None if commit == SNAPSHOT else (commit if commit is not None else lsn)
+        seq_lsn = lsn if lsn is not None else last_commit
+        source["sequence"] = json.dumps([None if last_commit is None else str(last_commit), str(seq_lsn)])
+    payload = {"before": before, "after": after, "op": op, "ts_ms": ts_ms + 150, "source": source}
     if not schemas:
         return json.dumps(key), json.dumps(payload)
+    value = json.dumps({"schema": envelope_schema(table, fields, schema), "payload": payload})
+    if key is None:  # a TRUNCATE, or a table without primary key
+        return None, value
     key_schema = _struct([f for f in fields if f["field"] in key_fields], f"shop.{schema}.{table}.Key")
     key_schema["optional"] = False
-    return (json.dumps({"schema": key_schema, "payload": key}),
-            json.dumps({"schema": envelope_schema(table, fields, schema), "payload": payload}))
+    return json.dumps({"schema": key_schema, "payload": key}), value
 
 
 def tombstone(key: dict, key_fields: list[dict] | None = None) -> tuple[str, None]:
     return json.dumps({"schema": _struct(key_fields or ORDERS[:1], "k"), "payload": key}), None
 
 
-def kafka_rows(spark, messages: list[tuple[str | None, str | None]], topic: str = "shop.shop.orders",
-               partition: int = 0, first_offset: int = 0):
-    """A DataFrame shaped like the Kafka source's: messages at consecutive offsets of one partition."""
+def truncate(lsn: int, table: str = "orders", commit: int | None = None) -> tuple[None, str]:
+    """Debezium's TRUNCATE event (skipped.operations=none): no key, no row image."""
+    return message("t", lsn, table=table, commit=commit)
+
+
+def kafka_rows(spark, messages: list[tuple], topic: str = "shop.shop.orders", partition: int = 0,
+               first_offset: int = 0):
+    """A DataFrame shaped like the Kafka source's (with headers): messages at consecutive offsets of one partition.
+
+    A message is (key, value) or (key, value, {header: text}).
+    """
     ts = datetime(2026, 11, 27, 2, 10, 22)
-    rows = [
-        (None if k is None else k.encode(), None if v is None else v.encode(), topic, partition, first_offset + i,
-         ts, 0)
-        for i, (k, v) in enumerate(messages)
-    ]
+    rows = []
+    for i, (k, v, *rest) in enumerate(messages):
+        headers = [(name, text.encode()) for name, text in (rest[0] if rest else {}).items()]
+        rows.append((None if k is None else k.encode(), None if v is None else v.encode(), topic, partition,
+                     first_offset + i, ts, 0, headers))
     schema = ("key binary, value binary, topic string, partition int, offset bigint, timestamp timestamp, "
-              "timestampType int")
+              "timestampType int, headers array<struct<key: string, value: binary>>")
     return spark.createDataFrame(rows, schema)
 
 

@@ -37,20 +37,21 @@ def workdir() -> Path:
     return path
 
 
-def options(folder: Path):
+def options(folder: Path, ddl_topic: str = "none"):
     """Job options of a lake under a local folder, with a Hadoop (file) catalog."""
     from glue.options import JobOptions
 
     return JobOptions.from_mapping({
         "kafka-bootstrap": "127.0.0.1:1", "topic-prefix": "shop", "lake-uri": folder.as_uri(),
-        "catalog": "hadoop", "catalog-name": CATALOG, "database": DATABASE,
+        "catalog": "hadoop", "catalog-name": CATALOG, "database": DATABASE, "ddl-topic": ddl_topic,
     }, env={})
 
 
-def lake():
+def lake(ddl_topic: str = "none"):
+    """The test lake; ddl_topic: the topic of cdc.ddl_events, if the test sends DDL events."""
     from glue.job import Lake
 
-    return Lake.of(options(workdir()))
+    return Lake.of(options(workdir(), ddl_topic))
 
 
 @functools.cache

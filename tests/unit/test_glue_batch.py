@@ -2,11 +2,11 @@
 
 from datetime import date
 
-import glue_spark
 import pytest
-from glue_events import Topic, message, tombstone, unique
 
+import glue_spark
 from glue.job import BatchWriter
+from glue_events import Topic, message, tombstone, unique
 
 ROW = {"id": 1, "amount": "12.50", "created_at": "2026-11-27T02:10:21.277747Z", "day": 20419, "doc": "{}",
        "paid": False, "qty": 1, "note": "n"}

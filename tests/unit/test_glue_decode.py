@@ -4,13 +4,13 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-import glue_spark
 import pytest
-from glue_events import ORDERS, kafka_rows, message, tombstone
 
+import glue_spark
 from glue import decode as d
 from glue.columns import specs_from_envelope_schema
 from glue.rows import typed_changes
+from glue_events import ORDERS, SNAPSHOT, kafka_rows, message, tombstone, truncate
 
 ROW = {"id": 1, "amount": "12.50", "created_at": "2026-11-27T02:10:21.277747Z", "day": 20419,
        "doc": '{"a": [1, 2]}', "paid": True, "qty": 3, "note": "first"}
@@ -69,13 +69,14 @@ def test_an_unknown_op_is_quarantined(spark):
 
 def test_typed_changes_are_exact_decimals_utc_timestamps_and_dates(spark):
     events, _ = d.decode(kafka_rows(spark, [message("c", 100, after=ROW)]))
-    (row,) = typed_changes(events, ["id"], specs_from_envelope_schema(events.first().value_schema)).collect()
+    typed = typed_changes(events, ["id"], specs_from_envelope_schema(events.first().value_schema))
+    (row,) = typed.collect()
     assert row.amount == Decimal("12.50")
     # collected timestamps are in the driver's local time: compare in UTC through Spark instead
-    utc = spark.createDataFrame([row]).selectExpr("date_format(created_at, 'yyyy-MM-dd HH:mm:ss.SSSSSS')").first()[0]
+    utc = typed.selectExpr("date_format(created_at, 'yyyy-MM-dd HH:mm:ss.SSSSSS')").first()[0]
     assert utc == "2026-11-27 02:10:21.277747"
     assert row.day == date(2025, 11, 27) and row.doc == '{"a": [1, 2]}' and row.paid is True and row.qty == 3
-    assert (row._op, row._lsn, row["__keep__note"]) == ("c", 100, False)
+    assert (row._op, row._commit_lsn, row._lsn, row["__keep__note"]) == ("c", 100, 100, False)
     assert isinstance(row._op_ts, datetime)
 
 
@@ -84,3 +85,26 @@ def test_typed_changes_flag_the_toast_placeholder_to_keep(spark):
     events, _ = d.decode(kafka_rows(spark, [message("u", 100, after=after, fields=ORDERS)]))
     (row,) = typed_changes(events, ["id"], specs_from_envelope_schema(events.first().value_schema)).collect()
     assert row["__keep__note"] is True and row.note is None and row["__keep__amount"] is False
+
+
+def test_each_event_is_placed_by_debeziums_sequence_last_commit_then_lsn(spark):
+    events, _ = d.decode(kafka_rows(spark, [message("u", 90, after=ROW, commit=120),
+                                            message("r", 100, after=ROW, commit=SNAPSHOT),
+                                            message("r", None, after=ROW, commit=200, snapshot="incremental"),
+                                            message("c", 7, after=ROW, sequence=False)]))
+    placed = [(e.commit_lsn, e.lsn) for e in events.orderBy("offset").collect()]
+    # a change of a long transaction; a snapshot read; an incremental snapshot read; no sequence: its LSN
+    assert placed == [(120, 90), (100, 100), (200, 200), (7, 7)]
+
+
+def test_a_truncate_is_an_event_and_heartbeats_are_ignored(spark):
+    heartbeat = kafka_rows(spark, [('{"serverName": "shop"}', '{"ts_ms": 1}')], topic="__debezium-heartbeat.shop")
+    rows = kafka_rows(spark, [truncate(50)]).union(heartbeat)
+    events, quarantine = d.decode(rows, ignored_topics=("__debezium-heartbeat.shop",))
+    assert [(e.op, e.key) for e in events.collect()] == [("t", None)] and quarantine.count() == 0
+
+
+def test_the_old_key_of_a_primary_key_update_comes_from_debeziums_header(spark):
+    key, value = message("c", 20, after={**ROW, "id": 2})
+    (event,) = d.decode(kafka_rows(spark, [(key, value, {"__debezium.oldkey": '{"id":1}'})]))[0].collect()
+    assert json.loads(event.old_key) == {"id": 1}

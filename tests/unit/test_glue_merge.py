@@ -2,12 +2,11 @@
 
 from decimal import Decimal
 
-import glue_spark
 import pytest
-from glue_events import ORDERS, Topic, message, tombstone, unique
 
-from glue.decode import decode
-from glue.job import mirror_tables
+import glue_spark
+from glue.job import BatchWriter
+from glue_events import ORDERS, Topic, message, tombstone, unique
 
 PLACEHOLDER = "__debezium_unavailable_value"
 
@@ -29,8 +28,7 @@ def orders():
 
 
 def run(spark, topic, messages):
-    events, _ = decode(topic.batch(spark, messages))
-    return mirror_tables(spark, events, glue_spark.lake())
+    return BatchWriter(glue_spark.lake())(topic.batch(spark, messages), 0)
 
 
 def mirror(spark, topic, columns="id, amount, note, _lsn") -> list[tuple]:

@@ -3,13 +3,13 @@
 import json
 from pathlib import Path
 
-import glue_spark
 import pytest
-from glue_events import Topic, message, tombstone, unique
 
+import glue_spark
 from glue.job import BatchWriter
 from glue.metrics import batch_record, offset_ranges, record_uri
 from glue.options import JobOptions
+from glue_events import Topic, message, tombstone, unique
 
 ROW = {"id": 1, "amount": "12.50", "created_at": "2026-11-27T02:10:21.277747Z", "day": 20419, "doc": "{}",
        "paid": False, "qty": 1, "note": "n"}

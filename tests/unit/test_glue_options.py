@@ -63,6 +63,17 @@ def test_default_topic_pattern_takes_table_topics_only():
     assert not pattern.match("shopx.shop.orders")
 
 
+def test_the_pipelines_own_tables_are_read_as_control_topics_not_mirrored():
+    import re
+
+    opts = _opts(catalog="glue")
+    assert re.match(default_topic_pattern("shop"), "shop.app.orders")
+    assert not re.match(default_topic_pattern("shop"), "shop.cdc.debezium_signal")
+    subscribed = re.compile(opts.subscribe_pattern)
+    assert all(subscribed.match(t) for t in ("shop.shop.orders", "shop.cdc.ddl_events", "__debezium-heartbeat.shop"))
+    assert (opts.ddl_topic, opts.heartbeat_topic) == ("shop.cdc.ddl_events", "__debezium-heartbeat.shop")
+
+
 def _opts(**extra) -> JobOptions:
     raw = {"kafka-bootstrap": "k:1", "topic-prefix": "shop", "lake-uri": "s3://b", "database": "shop", **extra}
     return JobOptions.from_mapping(raw, env={"ICEBERG_JDBC_PASSWORD": "pw"})

@@ -186,9 +186,13 @@ data "aws_iam_policy_document" "this" {
   dynamic "statement" {
     for_each = var.kafka_cluster != null ? [var.kafka_cluster] : []
     content {
-      sid       = "KafkaTopics"
-      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
-      resources = ["${local.kafka_arn}:topic/${statement.value.name}/${statement.value.uuid}/${local.topic_prefix}.*"]
+      sid     = "KafkaTopics"
+      actions = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+      # the table and DDL topics, and Debezium's heartbeats (a micro-batch even when no table changes)
+      resources = [
+        "${local.kafka_arn}:topic/${statement.value.name}/${statement.value.uuid}/${local.topic_prefix}.*",
+        "${local.kafka_arn}:topic/${statement.value.name}/${statement.value.uuid}/__debezium-heartbeat.${local.topic_prefix}",
+      ]
     }
   }
 

@@ -1,0 +1,360 @@
+"""A micro-batch's events, table by table, into the mirror tables.
+
+For each mirror, in this order: its control events (glue.control: a TRUNCATE raises the mirror's floor; a DROP TABLE
+or a new key rebuilds it from the change log after that point; an ALTER drops the columns the source no longer has),
+then its rows: the events after the floor, typed to the mirror's columns (glue.schema keeps them able to hold every
+value), reduced to one net change per key, columns no event carried filled from the stored row (or the row's key
+before a primary-key update, or the change log), anything at or before a delete marker dropped, MERGEd; the batch's
+deletes become markers (glue.markers).
+
+Whatever stops one mirror (a value that would be lost, a key that no longer fits, a failing MERGE) is raised as that
+mirror's error: glue.job pauses that mirror alone and the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from glue import columns, rows, schema
+from glue.changelog import schema_id
+from glue.columns import ColumnSpec
+from glue.control import ALTERED, CREATED, DROPPED, TRUNCATED, Control, controls_of, is_control, mirror_table_name
+from glue.decode import TRUNCATE
+from glue.history import History
+from glue.markers import Markers, Position, key_json, newer
+from glue.merge import merge_sql, net_changes
+from glue.rows import COMMIT_LSN, LOSSY, LSN, OLD_KEY, OP, OP_TS, TOASTED, keep_flag
+from glue.schema import Mirror
+from glue.sqlnames import q
+
+log = logging.getLogger(__name__)
+
+_SPECIALS = '"(' + "|".join(columns.NUMERIC_SPECIALS) + ')"'
+
+
+class TableError(Exception):
+    """A reason one mirror cannot take its events now; the job pauses it and goes on with the others."""
+
+
+@dataclass
+class TableBatch:
+    """What events hold for one source table: its key and every schema version seen, oldest place first."""
+
+    schema: str
+    table: str
+    key_cols: list[str] = field(default_factory=list)
+    versions: list[list[ColumnSpec]] = field(default_factory=list)
+    events: int = 0
+    schemaless: bool = False
+    specials: bool = False  # a numeric NaN or Infinity somewhere in the row images
+    schemas: dict[str, str] = field(default_factory=dict)  # schema_id -> Connect schema
+    truncates: int = 0
+    topics: set[str] = field(default_factory=set)
+
+    @property
+    def mirror(self) -> str:
+        return mirror_table_name(self.schema, self.table)
+
+
+def table_batches(events: DataFrame) -> list[TableBatch]:
+    """The tables of some events with their keys and schema versions (a small aggregate collected to the driver)."""
+    variants = (
+        events.groupBy("source_schema", "source_table", schema_id(F.col("value_schema")).alias("schema_id"))
+        .agg(F.first("value_schema", ignorenulls=True).alias("value_schema"),
+             F.first("key_schema", ignorenulls=True).alias("key_schema"),
+             F.first("key", ignorenulls=True).alias("key"),
+             F.max(F.struct("commit_lsn", "lsn")).alias("last"),
+             F.max(F.coalesce(F.col("after").rlike(_SPECIALS), F.lit(False))).alias("specials"),
+             F.count_if(F.col("op") == TRUNCATE).alias("truncates"),
+             F.collect_set("topic").alias("topics"),
+             F.count("*").alias("n"))
+        .orderBy("last")
+        .collect()
+    )
+    tables: dict[tuple[str, str], TableBatch] = {}
+    for v in variants:
+        tb = tables.setdefault((v.source_schema, v.source_table), TableBatch(v.source_schema, v.source_table))
+        tb.events += v.n
+        tb.truncates += v.truncates
+        tb.topics.update(v.topics)
+        tb.specials |= v.specials
+        if v.truncates == v.n:  # a TRUNCATE's schema describes no row
+            continue
+        if not tb.key_cols:
+            tb.key_cols = columns.key_columns(v.key_schema, v.key)
+        if v.value_schema:
+            tb.versions.append(columns.specs_from_envelope_schema(v.value_schema))
+            tb.schemas[v.schema_id] = v.value_schema
+        else:
+            tb.schemaless = True
+    return list(tables.values())
+
+
+def _events_of(events: DataFrame, tb: TableBatch) -> DataFrame:
+    return events.where((F.col("source_schema") == tb.schema) & (F.col("source_table") == tb.table))
+
+
+def table_specs(events: DataFrame, tb: TableBatch, mirror: Mirror | None) -> list[ColumnSpec]:
+    """The columns to write: the newest schema version's, and older ones' only where the mirror still has them (a
+    column older events carry but the newest does not was dropped or renamed)."""
+    versions = list(tb.versions)
+    if tb.schemaless:
+        images = _events_of(events, tb).where(F.col("value_schema").isNull())
+        images = images.select(F.col("after").alias("j")).union(images.select(F.col("before").alias("j")))
+        # embedded schemas, when some events have them, say more than inference
+        versions.insert(0, rows.inferred_specs(images))
+    newest = {s.name for s in versions[-1]} if versions else set()
+    existing = set(mirror.types) if mirror else set()
+    return [s for s in columns.merge_specs(versions) if s.name in newest or s.name in existing]
+
+
+def text_columns(events: DataFrame, specs: Sequence[ColumnSpec]) -> set[str]:
+    """The numeric(p,s) columns some event sends NaN or Infinity in (looked at only when the batch has any)."""
+    numeric = [s.name for s in specs if s.convert == columns.NUMERIC]
+    if not numeric:
+        return set()
+    after = F.from_json("after", "map<string,string>")
+    found = events.agg(*[F.max(F.coalesce(after[c].isin(*columns.NUMERIC_SPECIALS), F.lit(False))).alias(c)
+                         for c in numeric]).first()
+    return {c for c in numeric if found[c]}
+
+
+def after(position: Position | None) -> F.Column:
+    return F.lit(True) if position is None else newer(F.col("commit_lsn"), F.col("lsn"), position)
+
+
+def history_floor(controls: Sequence[Control]) -> Position | None:
+    """The place before which a mirror's history no longer counts: its last TRUNCATE, DROP TABLE or change of key."""
+    floor, key = None, None
+    for c in controls:
+        rekeyed = c.kind in (ALTERED, CREATED) and key is not None and c.key != key
+        if c.kind in (TRUNCATED, DROPPED) or rekeyed:
+            floor = c.position
+        if c.kind in (ALTERED, CREATED):
+            key = c.key
+        elif c.kind == DROPPED:
+            key = None
+    return floor
+
+
+class MirrorWriter:
+    """Applies events to mirror tables. One per job: it keeps each mirror's shape between batches (the job is the
+    mirrors' only writer), and holds a batch's net changes until its delete markers are appended."""
+
+    def __init__(self, catalog: str, database: str, markers: Markers, history: History):
+        self.catalog, self.database = catalog, database
+        self.markers = markers
+        self.history = history
+        self.mirrors: dict[str, Mirror | None] = {}
+        self._held: list[DataFrame] = []
+
+    def table(self, mirror: str) -> str:
+        return ".".join(q(p) for p in (self.catalog, self.database, mirror))
+
+    def _mirror(self, spark: SparkSession, mirror: str) -> Mirror | None:
+        if mirror not in self.mirrors:
+            self.mirrors[mirror] = schema.describe(spark, self.table(mirror))
+        return self.mirrors[mirror]
+
+    # ---- entry points ------------------------------------------------------------------------------------------
+
+    def apply(self, spark: SparkSession, mirror: str, events: DataFrame, tb: TableBatch | None,
+              controls: Sequence[Control]) -> int:
+        """A micro-batch's events of one mirror: its controls, then its rows. The number of row events applied."""
+        for c in controls:
+            current = self._mirror(spark, mirror)
+            rekeyed = (c.kind in (ALTERED, CREATED) and current is not None and current.key is not None
+                       and c.key is not None and tuple(c.key) != current.key)
+            if c.kind == DROPPED or rekeyed:
+                # rows of the new table may have reached the job before this event: take them from the change log
+                log.warning("%s: %s at %s: rebuilding it from the change log after that point", mirror,
+                            "DROP TABLE" if c.kind == DROPPED else f"new key {c.key}", c.position)
+                self.markers.raise_floor(spark, mirror, c.position, c.kind)
+                return self.rebuild(spark, mirror)
+            if c.kind == TRUNCATED:
+                self._truncate(spark, mirror, c.position)
+            elif c.kind == ALTERED and current is not None and c.columns is not None:
+                self.mirrors[mirror] = schema.drop_columns(spark, self.table(mirror), current, c.columns)
+        if tb is None or not tb.key_cols:
+            return 0
+        return self._merge(spark, mirror, _events_of(events, tb), tb)
+
+    def rebuild(self, spark: SparkSession, mirror: str) -> int:
+        """Drop the mirror and its key markers and rebuild it from the change log."""
+        schema.drop(spark, self.table(mirror))
+        self.mirrors.pop(mirror, None)
+        floor = self.markers.floor(spark, mirror)
+        self.markers.forget(spark, mirror)
+        if floor:
+            self.markers.raise_floor(spark, mirror, floor, "rebuild")
+        return self.catch_up(spark, mirror)
+
+    def catch_up(self, spark: SparkSession, mirror: str) -> int:
+        """Apply the mirror's whole history from the change log (idempotent: what is applied already stays)."""
+        events = self.history.events(spark, mirror).persist()
+        self._held.append(events)
+        ddl_topic = self.history.ddl_topic
+        controls = controls_of(events, ddl_topic)
+        floor = history_floor(controls)
+        if floor:
+            self.markers.raise_floor(spark, mirror, floor, "history")
+            if self._mirror(spark, mirror) is not None:
+                self._delete_before(spark, mirror, floor)
+        data = events.where(~is_control(ddl_topic) & after(floor))
+        applied = 0
+        for tb in table_batches(data):
+            if tb.key_cols:
+                applied += self._merge(spark, mirror, _events_of(data, tb), tb)
+        log.info("%s: %d events applied from the change log", mirror, applied)
+        return applied
+
+    def release(self) -> None:
+        """Unpersist what the batch held (after its delete markers are appended)."""
+        for frame in self._held:
+            frame.unpersist()
+        self._held.clear()
+
+    # ---- steps -------------------------------------------------------------------------------------------------
+
+    def _truncate(self, spark: SparkSession, mirror: str, position: Position) -> None:
+        self.markers.raise_floor(spark, mirror, position, TRUNCATED)
+        if self._mirror(spark, mirror) is not None:
+            self._delete_before(spark, mirror, position)
+        log.info("%s: TRUNCATE at %s", mirror, position)
+
+    def _delete_before(self, spark: SparkSession, mirror: str, position: Position) -> None:
+        c, lsn = position
+        spark.sql(f"DELETE FROM {self.table(mirror)} WHERE {COMMIT_LSN} IS NULL OR {COMMIT_LSN} < {c} "
+                  f"OR ({COMMIT_LSN} = {c} AND {LSN} <= {lsn})")
+
+    def _merge(self, spark: SparkSession, mirror: str, events: DataFrame, tb: TableBatch) -> int:
+        table = self.table(mirror)
+        floor = self.markers.floor(spark, mirror)
+        if floor:
+            events = events.where(after(floor))
+        current = self._mirror(spark, mirror)
+        specs = table_specs(events, tb, current)
+        by_name = {s.name: s for s in specs}
+        missing = [k for k in tb.key_cols if k not in by_name]
+        if missing:
+            raise TableError(f"key columns {missing} are not in the row schema ({sorted(by_name)})")
+        key_specs = [by_name[k] for k in tb.key_cols]
+        data_specs = [s for s in specs if s.name not in tb.key_cols]
+        texts = text_columns(events, specs) if tb.specials else set()
+        try:
+            if current is None:
+                current = schema.create(spark, table, key_specs, data_specs, texts)
+            else:
+                current = schema.align(spark, table, current, key_specs, data_specs, texts)
+        except schema.KeyChanged as changed:
+            raise TableError(f"{changed}; it is rebuilt when the DROP TABLE or ALTER TABLE reaches the job, "
+                             f"or run make rebuild TABLE={mirror}") from None
+        self.mirrors[mirror] = current
+        targets = {c: t for c, t in current.types.items() if c in by_name}
+        typed = rows.typed_changes(events, tb.key_cols, specs, targets)
+        data_cols = [s.name for s in data_specs]
+        net = net_changes(typed, tb.key_cols, data_cols).persist()
+        self._held.append(net)
+        lossy, unchanged, since = net.agg(
+            F.max(LOSSY),
+            F.count_if(_needs_value(data_cols)),
+            F.min(F.struct(COMMIT_LSN, LSN)),
+        ).first()
+        if lossy:
+            raise TableError(f"a value of column {lossy} would be lost in the mirror's type "
+                             f"{current.types.get(lossy)}; nothing of {mirror} was applied")
+        if unchanged:
+            net = self._fill_unchanged(spark, mirror, net, key_specs, specs, data_cols).persist()
+            self._held.append(net)
+        blocking = self.markers.blocking(spark, mirror, (since[0], since[1])) if since else None
+        source = net.withColumn("__key", key_json(tb.key_cols))
+        if blocking is not None:
+            source = (source.join(blocking, source["__key"] == blocking["key"], "left")
+                      .where(F.col("m_commit_lsn").isNull()
+                             | newer(F.col(COMMIT_LSN), F.col(LSN), (F.col("m_commit_lsn"), F.col("m_lsn"))))
+                      .drop("key", "m_commit_lsn", "m_lsn"))
+        view = f"cdc_net_{mirror}"
+        source.createOrReplaceTempView(view)
+        spark.sql(merge_sql(table, view, tb.key_cols, data_cols, current.source_columns))
+        deletes = source.where(F.col(OP) == "d").select(
+            F.col("__key").alias("key"), F.col(COMMIT_LSN).alias("commit_lsn"), F.col(LSN).alias("lsn"),
+            F.col(OP_TS).alias("deleted_at"))
+        self.markers.add_deletes(spark, mirror, deletes)
+        return tb.events - tb.truncates
+
+    def _fill_unchanged(self, spark: SparkSession, mirror: str, net: DataFrame, key_specs: Sequence[ColumnSpec],
+                        specs: Sequence[ColumnSpec], data_cols: Sequence[str]) -> DataFrame:
+        """Net rows whose columns no event carried (unchanged TOAST values), filled from the row they continue: the
+        same key's stored row, or the key's row before a primary-key update (Debezium's old-key header), else that
+        row's latest values in the change log. A value found nowhere stops the table rather than becoming NULL."""
+        key_cols = [s.name for s in key_specs]
+        kept = _needs_value(data_cols)
+        old = F.from_json(F.col(OLD_KEY), "map<string,string>")
+        lookup = [F.coalesce(rows.convert_expr(old[s.name], s), F.col(q(s.name))).alias(f"__lk_{i}")
+                  for i, s in enumerate(key_specs)]
+        need = net.where(kept).select("*", *lookup)
+        stored = spark.table(self.table(mirror)).select(
+            *[F.col(q(k)).alias(f"__lk_{i}") for i, k in enumerate(key_cols)],
+            *[F.col(q(c)).alias(f"__s_{i}") for i, c in enumerate(data_cols)], F.lit(True).alias("__found"))
+        filled = _fill(need.join(stored, [f"__lk_{i}" for i in range(len(key_cols))], "left"), data_cols)
+        left = filled.where(_needs_value(data_cols)).count()
+        if left:
+            filled = self._fill_from_history(spark, mirror, filled, key_specs, specs, data_cols)
+            left_rows = filled.where(_needs_value(data_cols)).select(*[q(k) for k in key_cols]).limit(3).collect()
+            if left_rows:
+                raise TableError(
+                    f"unchanged (TOASTed) values of keys {[tuple(r) for r in left_rows]} are neither in the mirror "
+                    f"nor in the change log; run make resync TABLE={mirror}")
+        return net.where(~kept).unionByName(filled.select(*net.columns))
+
+    def _fill_from_history(self, spark: SparkSession, mirror: str, filled: DataFrame,
+                           key_specs: Sequence[ColumnSpec], specs: Sequence[ColumnSpec],
+                           data_cols: Sequence[str]) -> DataFrame:
+        key_cols = [s.name for s in key_specs]
+        lk = [f"__lk_{i}" for i in range(len(key_cols))]
+        wanted = filled.where(_needs_value(data_cols)).select(*lk).distinct()
+        past = self.history.events(spark, mirror).where(~is_control(self.history.ddl_topic))
+        typed = rows.typed_changes(past, key_cols, specs).select(
+            *[F.col(q(k)).alias(lk[i]) for i, k in enumerate(key_cols)], *rows_columns(data_cols),
+            *rows.ORDER, OP, OLD_KEY, LOSSY, OP_TS, TOASTED)
+        typed = typed.join(F.broadcast(wanted), lk, "left_semi")
+        latest = net_changes(typed, lk, data_cols).select(
+            *lk, *[F.col(q(c)).alias(f"__hv_{i}") for i, c in enumerate(data_cols)],
+            *[F.col(q(keep_flag(c))).alias(f"__hk_{i}") for i, c in enumerate(data_cols)])
+        joined = filled.join(latest, lk, "left")
+        for i, c in enumerate(data_cols):
+            have = F.coalesce(~F.col(f"__hk_{i}"), F.lit(False))
+            joined = (joined.withColumn(c, F.when(F.col(keep_flag(c)) & have, F.col(f"__hv_{i}")).otherwise(F.col(c)))
+                      .withColumn(keep_flag(c), F.col(keep_flag(c)) & ~have))
+        return joined
+
+
+def rows_columns(data_cols: Sequence[str]) -> list[str]:
+    out = []
+    for c in data_cols:
+        out += [q(c), q(keep_flag(c))]
+    return out
+
+
+def _needs_value(data_cols: Sequence[str]) -> F.Column:
+    """An upsert with a column that some event sent as a TOAST placeholder and none carried a value for: its value is
+    the row's before this batch (a stored row updates in place; one to insert must find it elsewhere)."""
+    needs = F.lit(False)
+    for c in data_cols:
+        needs = needs | (F.col(q(keep_flag(c))) & F.array_contains(F.col(TOASTED), c))
+    return (F.col(OP) != "d") & needs
+
+
+def _fill(joined: DataFrame, data_cols: Sequence[str]) -> DataFrame:
+    """Columns flagged kept take the stored value where a stored row was found."""
+    found = F.coalesce(F.col("__found"), F.lit(False))
+    for i, c in enumerate(data_cols):
+        kept = F.col(q(keep_flag(c)))
+        joined = (joined.withColumn(c, F.when(kept & found, F.col(f"__s_{i}")).otherwise(F.col(q(c))))
+                  .withColumn(keep_flag(c), kept & ~found))
+    return joined
