@@ -17,7 +17,7 @@ SHELL := /bin/bash
 ENV := . scripts/lib.sh &&
 COMPOSE := docker compose --env-file versions.env --env-file .env.example $(if $(wildcard .env),--env-file .env) -f compose/docker-compose.yml
 
-.PHONY: help install local-up status logs restart watch lake test unit-test e2e-test lint bench teardown
+.PHONY: help install local-up status logs restart watch lake resync rebuild test unit-test e2e-test lint bench teardown
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,14 @@ watch: ## print change events of one table as they arrive (TABLE=customers, FROM
 
 lake: ## the lake's tables with row counts, or rows of one (make lake TABLE=orders)
 	@$(ENV) python -m glue.lake $(LAKE_TABLE)
+
+resync: ## have Debezium re-read one table into the lake without stopping anything (make resync TABLE=orders)
+	@test "$(origin TABLE)" = "command line" || { echo "error: name the table: make resync TABLE=orders" >&2; exit 2; }
+	@$(ENV) python -m stack resync $(TABLE)
+
+rebuild: ## have the job rebuild one mirror from the change log (make rebuild TABLE=orders)
+	@test "$(origin TABLE)" = "command line" || { echo "error: name the table: make rebuild TABLE=orders" >&2; exit 2; }
+	@$(ENV) python -m stack rebuild $(TABLE)
 
 test: unit-test e2e-test infra-test ## unit, end-to-end and infrastructure suites (starts the local stack if needed)
 

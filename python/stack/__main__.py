@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from stack import connect, probes, render, status, waiting, watch
+from stack import connect, probes, render, repair, status, waiting, watch
 from stack.settings import components, setting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +78,14 @@ def cmd_watch(args: argparse.Namespace) -> None:
     watch.watch(args.table, args.from_beginning)
 
 
+def cmd_resync(args: argparse.Namespace) -> None:
+    repair.resync(args.table, args.timeout, wait=not args.no_wait)
+
+
+def cmd_rebuild(args: argparse.Namespace) -> None:
+    repair.rebuild(args.table, args.timeout)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,10 +126,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--from-beginning", action="store_true")
     p.set_defaults(func=cmd_watch)
 
+    p = sub.add_parser("resync", help="have Debezium re-read one table (an incremental snapshot) and wait until it has")
+    p.add_argument("table")
+    p.add_argument("--timeout", type=float, default=3600)
+    p.add_argument("--no-wait", action="store_true", help="request it and return")
+    p.set_defaults(func=cmd_resync)
+
+    p = sub.add_parser("rebuild", help="have the running job rebuild one mirror from the change log, and wait")
+    p.add_argument("table")
+    p.add_argument("--timeout", type=float, default=3600)
+    p.set_defaults(func=cmd_rebuild)
+
     args = parser.parse_args(argv)
     try:
         args.func(args)
-    except (render.RenderError, waiting.NotReady, connect.ConnectorFailed) as error:
+    except (render.RenderError, waiting.NotReady, connect.ConnectorFailed, repair.RepairFailed) as error:
         raise SystemExit(f"error: {error}") from None
 
 

@@ -1,8 +1,12 @@
 """What `make status` shows beyond supervisord: connectors and tasks, replication slot lag, the job's last batch."""
 
+import time
+
 import psycopg2
 import requests
+from botocore.exceptions import BotoCoreError, ClientError
 
+from stack import repair
 from stack.connect import connector_status, list_connectors
 from stack.settings import log_file, setting
 from stack.waiting import tail
@@ -54,6 +58,22 @@ def job_lines() -> list[str]:
     return [f"  {last[-1].split('glue.job: ', 1)[1]}"] if last else ["  (no micro-batch reported yet)"]
 
 
+def paused_lines() -> list[str]:
+    """One line per mirror the job paused: why, since when, and what to do."""
+    try:
+        paused = repair.paused_tables()
+    except (BotoCoreError, ClientError) as error:
+        return [f"  (cannot read the job's table state from the lake: {error.__class__.__name__})"]
+    lines = []
+    for mirror, state in sorted(paused.items()):
+        since = time.strftime("%H:%M:%S", time.localtime(state["since_ms"] / 1000))
+        retry = max(0, round(state["next_attempt_ms"] / 1000 - time.time()))
+        lines.append(f"  {mirror:<24} PAUSED since {since} ({state['attempts']} attempts, next in {retry} s): "
+                     f"{state['reason']} -- its changes wait in the change log; once the cause is fixed it catches "
+                     f"up by itself, or run make rebuild TABLE={mirror}")
+    return lines
+
+
 def report() -> str:
     return "\n".join(["connectors:", *connector_lines(), "replication slots:", *slot_lines(),
-                      "glue job:", *job_lines()])
+                      "glue job:", *job_lines(), *paused_lines()])
