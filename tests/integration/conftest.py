@@ -12,6 +12,7 @@ import psycopg2
 import pytest
 
 from cdc import TopicReader
+from glue.sqlnames import q
 from stack import probes
 from stack.settings import components
 
@@ -122,3 +123,23 @@ def topic_for():
     def topic(table: str, schema: str | None = None, prefix: str | None = None) -> str:
         return f"{prefix or os.environ['TOPIC_PREFIX']}.{schema or os.environ['PG_SCHEMA']}.{table}"
     return topic
+
+
+@pytest.fixture(scope="session")
+def lake():
+    """A Spark session reading the local lake, and the lake's namespace."""
+    from glue.lake import local_reader
+
+    os.environ["TZ"] = "UTC"  # PySpark turns timestamps into naive datetimes in the process's time zone
+    time.tzset()
+    spark, opts = local_reader()
+    yield spark, f"{q(opts.catalog_name)}.{q(opts.database)}"
+    spark.stop()
+
+
+@pytest.fixture(scope="module")
+def quiet_source():
+    """The stack's own producer paused, so the source stands still and the mirror can catch up with it."""
+    supervise("stop", "producer")
+    yield
+    supervise("start", "producer", check=False)

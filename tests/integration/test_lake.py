@@ -4,8 +4,6 @@ import json
 import os
 import subprocess
 import time
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import psycopg2
 import pytest
@@ -13,85 +11,8 @@ from psycopg2 import sql
 from pyspark.sql.types import BooleanType, DateType, DecimalType, StringType, TimestampType
 
 from conftest import app_dsn_of_stack, journal_of, producer_command, supervise
-from glue.lake import local_reader
-from glue.merge import BOOKKEEPING, q
-
-SETTLE_SECONDS = 300  # bound on the lake catching up with a quiet source
-
-
-@pytest.fixture(scope="module")
-def lake():
-    os.environ["TZ"] = "UTC"  # PySpark turns timestamps into naive datetimes in the process's time zone
-    time.tzset()
-    spark, opts = local_reader()
-    yield spark, f"{q(opts.catalog_name)}.{q(opts.database)}"
-    spark.stop()
-
-
-@pytest.fixture(scope="module")
-def quiet_source():
-    """The stack's own producer paused, so the source stands still and the mirror can catch up with it."""
-    supervise("stop", "producer")
-    yield
-    supervise("start", "producer", check=False)
-
-
-def comparable(value):
-    if isinstance(value, datetime):
-        return (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if isinstance(value, Decimal):
-        return str(value)  # exact, scale included: 12.50 is not 12.5
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return value
-
-
-def source_rows(dsn: str, schema: str, table: str, key: list[str]) -> dict[tuple, dict]:
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(schema, table)))
-        names = [c.name for c in cur.description]
-        rows = [dict(zip(names, map(comparable, r), strict=True)) for r in cur.fetchall()]
-    conn.close()
-    return {tuple(r[k] for k in key): r for r in rows}
-
-
-def mirror_rows(lake, table: str, key: list[str], json_columns: set[str]) -> dict[tuple, dict]:
-    spark, namespace = lake
-    name = f"{namespace}.{q(table)}"
-    spark.sql(f"REFRESH TABLE {name}")  # the catalog caches table metadata; the job keeps committing
-    frame = spark.table(name).drop(*(column for column, _ in BOOKKEEPING))
-    rows = []
-    for row in frame.collect():
-        values = row.asDict()
-        for column in json_columns & values.keys():
-            values[column] = None if values[column] is None else json.dumps(json.loads(values[column]), sort_keys=True)
-        rows.append({k: comparable(v) for k, v in values.items()})
-    keys = [tuple(r[k] for k in key) for r in rows]
-    assert len(keys) == len(set(keys)), f"{table}: duplicate keys in the mirror"
-    return dict(zip(keys, rows, strict=True))
-
-
-def differences(source: dict, mirror: dict) -> list[str]:
-    found = [f"missing in mirror: {k}" for k in source.keys() - mirror.keys()]
-    found += [f"not in source: {k}" for k in mirror.keys() - source.keys()]
-    found += [f"{k}: source {source[k]} != mirror {mirror[k]}" for k in source.keys() & mirror.keys()
-              if source[k] != mirror[k]]
-    return found
-
-
-def settle(lake, dsn: str, schema: str, table: str, key: list[str], json_columns: set[str]) -> list[str]:
-    """Wait until the mirror equals the source; the remaining differences if it did not in time."""
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while True:
-        source = source_rows(dsn, schema, table, key)
-        try:
-            found = differences(source, mirror_rows(lake, table, key, json_columns))
-        except Exception as error:  # the table may not exist in the catalog yet
-            found = [f"cannot read the mirror yet: {str(error).splitlines()[0]}"]
-        if not found or time.monotonic() > deadline:
-            return found[:5]
-        time.sleep(5)
-
+from glue.sqlnames import q
+from mirrors import SETTLE_SECONDS, settle
 
 PRODUCER_TABLES = {"customers": {"profile"}, "orders": {"details"}}
 
