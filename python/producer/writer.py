@@ -85,6 +85,8 @@ class Writer:
                                " RETURNING t.id").format(table=customers, orders=orders),
             ORDERS: sql.SQL("DELETE FROM {} WHERE id = ANY(%s) RETURNING id").format(orders),
         }
+        self.xmin = {table: sql.SQL("SELECT xmin::text FROM {} WHERE id = %s").format(sql.Identifier(schema, table))
+                     for table in (CUSTOMERS, ORDERS)}
         self.live_customers = sql.SQL("SELECT id FROM {} ORDER BY id").format(customers)
         self.live_orders = sql.SQL("SELECT id, customer_id FROM {} ORDER BY id").format(orders)
 
@@ -116,6 +118,21 @@ class Writer:
                 changes.extend(Change(table, "d", {"id": i}, None) for i in deleted)
                 missed += len(ids) - len(deleted)
         return Outcome(txid, changes, missed)
+
+    def shows(self, cur: Cursor, outcome: Outcome) -> bool | None:
+        """Whether the tables hold what the outcome's transaction did: a row it wrote still carries its id as
+        xmin, or a row it deleted is gone. None when it changed nothing. Asked only while nothing else ran
+        since, so a later change to the same row by another writer is not expected."""
+        written = next((change for change in outcome.changes if change.op != "d"), None)
+        change = written or next(iter(outcome.changes), None)
+        if change is None:
+            return None
+        cur.execute(self.xmin[change.table], (change.key["id"],))
+        row = cur.fetchone()
+        if written is None:
+            return row is None
+        # xmin is the 32-bit transaction id; txid_current() adds the epoch above it.
+        return row is not None and int(row[0]) == outcome.txid % 2**32
 
     def load_live(self, cur: Cursor) -> LiveRows:
         """The rows now in the tables, so a run continues on what earlier runs (or others) left."""
