@@ -18,6 +18,7 @@ from psycopg2.extensions import parse_dsn
 
 from producer.journal import Journal
 from producer.plan import DEFAULT_MIX, parse_mix
+from producer.reconnect import ConnectionLost, Link
 from producer.runner import RunOptions, run
 from producer.schema import create_schema, tables_exist
 from producer.settings import describe, dsn_from_env, setting
@@ -96,6 +97,9 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     run_parser.add_argument("--seed", type=int, default=42, help="seed of Faker and the random choices (default 42)")
     run_parser.add_argument("--journal", type=Path, metavar="PATH",
                             help="append every committed change to this JSON-lines file")
+    run_parser.add_argument("--reconnect-timeout", type=lambda t: number(t, allow_zero=True), default=300.0,
+                            metavar="S", help="when the connection to PostgreSQL is lost mid-run, reconnect for up "
+                                              "to S seconds before giving up; 0 = give up at once (default 300)")
     run_parser.add_argument("--quiet", action="store_true", help="no progress line, only the summary")
     return parser
 
@@ -108,9 +112,13 @@ def with_default_command(argv: Sequence[str]) -> list[str]:
     return argv
 
 
+def open_connection(dsn: str) -> Connection:
+    return psycopg2.connect(dsn, application_name="producer", connect_timeout=10)
+
+
 def connect(dsn: str) -> Connection:
     try:
-        return psycopg2.connect(dsn, application_name="producer", connect_timeout=10)
+        return open_connection(dsn)
     except psycopg2.OperationalError as error:
         reason = " ".join(str(error).split())
         raise Failure(f"cannot connect to PostgreSQL at {describe(dsn)}: {reason}; "
@@ -142,7 +150,8 @@ def cmd_create_schema(args: argparse.Namespace, dsn: str) -> None:
 
 def cmd_run(args: argparse.Namespace, dsn: str) -> None:
     options = RunOptions(rate=args.rate, duration=args.duration, count=args.count, mix=args.mix,
-                         max_txn_size=args.max_txn_size, seed=args.seed, quiet=args.quiet)
+                         max_txn_size=args.max_txn_size, seed=args.seed, quiet=args.quiet,
+                         reconnect_timeout=args.reconnect_timeout)
     journal = None
     if args.journal is not None:
         try:
@@ -155,11 +164,15 @@ def cmd_run(args: argparse.Namespace, dsn: str) -> None:
         if journal is not None:
             journal.close()
         raise
+    link = None
     try:
         if not tables_exist(conn, args.schema):
             raise Failure(f"tables customers and orders not found in schema {args.schema} at {describe(dsn)}; "
                           "create them with 'python -m producer create-schema'")
-        run(conn, args.schema, options, stop_on_signals(), journal)
+        link = Link(lambda: open_connection(dsn), conn)
+        run(link, args.schema, options, stop_on_signals(), journal)
+    except ConnectionLost as gone:
+        raise Failure(f"lost the connection to PostgreSQL at {describe(dsn)}: {gone}", status=1) from None
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
         reason = " ".join(str(error).split())
         # Whatever was in flight was not journaled; everything journaled was committed.
@@ -167,7 +180,10 @@ def cmd_run(args: argparse.Namespace, dsn: str) -> None:
     finally:
         if journal is not None:
             journal.close()
-        conn.close()
+        if link is not None:
+            link.close()  # the connection it holds now, which may be a later one than conn
+        else:
+            conn.close()
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:

@@ -8,27 +8,29 @@ from typing import TextIO
 OP_NAMES = {"c": "insert", "u": "update", "d": "delete"}
 
 
-def progress_line(changes: Counter, transactions: int, elapsed: float, retries: int = 0) -> str:
+def progress_line(changes: Counter, transactions: int, elapsed: float, retries: int = 0, reconnects: int = 0) -> str:
     total = sum(changes.values())
     rate = total / elapsed if elapsed > 0 else 0.0
     ops = " ".join(f"{name} {changes[code]}" for code, name in OP_NAMES.items())
     line = f"producer: {total} changes in {transactions} transactions, {rate:.1f} changes/s ({ops})"
-    return line + (f", {retries} retried" if retries else "")
+    return line + (f", {retries} retried" if retries else "") + (f", {reconnects} reconnects" if reconnects else "")
 
 
 class Progress:
     """Refreshes one line in a terminal each second; in a log file, appends a line every 30 seconds."""
 
-    def __init__(self, stream: TextIO = sys.stderr, enabled: bool = True):
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, enabled: bool = True):
+        self.stream = sys.stderr if stream is None else stream  # the one at the time, as a test captures it
         self.enabled = enabled
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self.interval = 1.0 if self.tty else 30.0
         self.start = time.monotonic()
         self.last = self.start
         self.changes: Counter = Counter()
         self.transactions = 0
         self.retries = 0
+        self.reconnects = 0
+        self.outage = 0.0  # seconds without PostgreSQL, summed over the reconnects
 
     def committed(self, ops: list[str]) -> None:
         self.changes.update(ops)
@@ -50,6 +52,6 @@ class Progress:
         self._show(time.monotonic(), end="\n")
 
     def _show(self, now: float, end: str) -> None:
-        line = progress_line(self.changes, self.transactions, now - self.start, self.retries)
+        line = progress_line(self.changes, self.transactions, now - self.start, self.retries, self.reconnects)
         self.stream.write(("\033[K" if end == "\r" else "") + line + end)
         self.stream.flush()

@@ -63,6 +63,16 @@ def test_options_parse_with_their_defaults():
     assert args.mix == {"insert": 0.5, "update": 0.35, "delete": 0.15}
 
 
+def test_reconnect_timeout_defaults_to_five_minutes_and_zero_is_allowed():
+    assert build_parser({}).parse_args(["run"]).reconnect_timeout == 300.0
+    assert build_parser({}).parse_args(["run", "--reconnect-timeout", "0"]).reconnect_timeout == 0.0
+
+
+def test_negative_reconnect_timeout_is_refused(capsys):
+    assert "--reconnect-timeout: must be a non-negative number, got -1" in fails_with(
+        capsys, ["run", "--reconnect-timeout", "-1"])
+
+
 def test_schema_defaults_to_the_pg_schema_setting():
     assert build_parser({"PG_SCHEMA": "snap_x"}).parse_args(["create-schema"]).schema == "snap_x"
 

@@ -13,3 +13,8 @@ def test_line_shows_total_rate_and_each_operation():
 def test_line_mentions_retried_transactions_only_when_there_were_some():
     assert progress_line(Counter(), 0, 0.0, retries=2).endswith(", 2 retried")
     assert "retried" not in progress_line(Counter(), 0, 0.0)
+
+
+def test_summary_counts_reconnects_only_when_there_were_some():
+    assert progress_line(Counter(), 0, 0.0, reconnects=2).endswith(", 2 reconnects")
+    assert "reconnect" not in progress_line(Counter(), 0, 0.0)
