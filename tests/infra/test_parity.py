@@ -50,6 +50,59 @@ def only(blocks: list) -> dict:
     return block
 
 
+def tf_defaults(module: str) -> dict:
+    return {unquote(k): unquote(body.get("default")) for block in tf(module, "variables.tf")["variable"]
+            for k, body in block.items()}
+
+
+def tf_value(module: str, value):
+    """A literal, or "${var.x}" / "${tostring(var.x)}" resolved to the variable's default."""
+    value = unquote(value)
+    if isinstance(value, str):
+        match = re.fullmatch(r"\$\{(?:tostring\()?var\.([a-z0-9_]+)\)?\}", value)
+        if match:
+            return tf_defaults(module)[match.group(1)]
+    return value
+
+
+def tf_statements(module: str, document: str = "this") -> dict[str, dict]:
+    """The statements of a data.aws_iam_policy_document, dynamic ones included, by Sid."""
+    for block in tf(module).get("data", []):
+        for key, bodies in block.items():
+            if unquote(key) == "aws_iam_policy_document" and f'"{document}"' in bodies:
+                body = bodies[f'"{document}"']
+                statements = list(body.get("statement", []))
+                for dynamic in body.get("dynamic", []):
+                    statements += [c for d in dynamic.values() for c in d["content"]]
+                return {unquote(st["sid"]): st for st in statements if "sid" in st}
+    raise KeyError(f"{module}: data.aws_iam_policy_document.{document}")
+
+
+def tf_actions(statement: dict) -> set[str]:
+    return {unquote(a) for a in statement["actions"]}
+
+
+def cfn_statements(document: dict) -> dict[str, dict]:
+    return {st["Sid"]: st for st in document["Statement"] if "Sid" in st}
+
+
+def cfn_actions(statement: dict) -> set[str]:
+    action = statement["Action"]
+    return set(action if isinstance(action, list) else [action])
+
+
+def role_policy(cfn: dict, role: str) -> dict:
+    return only(props(cfn, role)["Policies"])["PolicyDocument"]
+
+
+def resources_of_type(cfn: dict, rtype: str) -> dict[str, dict]:
+    return {name: r for name, r in cfn["Resources"].items() if r["Type"] == rtype}
+
+
+def dims(cfn_dimensions: list) -> list[str]:
+    return sorted(d["Name"] for d in cfn_dimensions)
+
+
 @pytest.fixture(scope="module")
 def cfn() -> dict:
     return cfn_yaml.load(str(ROOT / "cloudformation.yaml"))
@@ -79,10 +132,48 @@ def resolve(value, cfn: dict, placeholders: dict[str, str]):
 
 
 def test_logical_replication_and_logging_parameters(cfn):
-    tf_params = {unquote(p["name"]): unquote(p["value"])
+    tf_params = {unquote(p["name"]): str(tf_value("aurora", p["value"]))
                  for p in tf_resource("aurora", "aws_rds_cluster_parameter_group")["parameter"]}
     assert tf_params["rds.logical_replication"] == "1"
     assert props(cfn, "DbClusterParameterGroup")["Parameters"] == tf_params
+
+
+def test_a_stuck_slot_cannot_fill_the_storage(cfn):
+    # max_slot_wal_keep_size is in MB: 10 GB by default in both
+    tf_params = {unquote(p["name"]): tf_value("aurora", p["value"])
+                 for p in tf_resource("aurora", "aws_rds_cluster_parameter_group")["parameter"]}
+    assert tf_params["max_slot_wal_keep_size"] == tf_defaults("aurora")["max_slot_wal_keep_size_mb"] == 10240
+    assert props(cfn, "DbClusterParameterGroup")["Parameters"]["max_slot_wal_keep_size"] == "10240"
+
+
+def test_the_data_api_is_enabled(cfn):
+    cluster = tf_resource("aurora", "aws_rds_cluster")
+    assert tf_value("aurora", cluster["enable_http_endpoint"]) is True
+    assert props(cfn, "DbCluster")["EnableHttpEndpoint"] is True
+
+
+def test_an_automatic_minor_upgrade_plans_no_downgrade(cfn):
+    # Terraform ignores the engine version once created, and the instances do not name one; CloudFormation compares
+    # the template with the last template, never with the cluster, and its instance names no version either
+    cluster = tf_resource("aurora", "aws_rds_cluster")
+    assert "engine_version" in only(cluster["lifecycle"])["ignore_changes"]
+    instance = tf_resource("aurora", "aws_rds_cluster_instance")
+    assert "engine_version" not in instance
+    assert instance["auto_minor_version_upgrade"] is True and props(cfn, "DbInstance")["AutoMinorVersionUpgrade"]
+    assert "EngineVersion" not in props(cfn, "DbInstance")
+
+
+def test_the_data_api_arns_are_outputs(cfn):
+    aurora = {unquote(k) for b in tf("aurora", "outputs.tf")["output"] for k in b}
+    assert {"cluster_arn", "master_user_secret_arn", "cdc_user_secret_arn"} <= aurora
+    pipeline = {unquote(k) for b in tf("pipeline", "outputs.tf")["output"] for k in b}
+    assert {"aurora_cluster_arn", "aurora_master_secret_arn", "cdc_user_secret_arn"} <= pipeline
+    for root in ("aws", "local"):
+        outputs = {unquote(k) for b in hcl2.load((ROOT / "terraform/envs" / root / "outputs.tf").open())["output"]
+                   for k in b}
+        assert {"aurora_cluster_arn", "aurora_master_secret_arn", "cdc_user_secret_arn"} <= outputs, root
+    assert cfn["Outputs"]["AuroraClusterArn"]["Value"] == {"Fn::GetAtt": ["DbCluster", "DBClusterArn"]}
+    assert {"AuroraMasterSecretArn", "CdcUserSecretArn"} <= set(cfn["Outputs"])
 
 
 def test_aurora_cluster_settings(cfn):

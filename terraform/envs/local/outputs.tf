@@ -2,3 +2,19 @@ output "pipeline" {
   description = "What was deployed: VPC, buckets, Aurora endpoint and secrets, MSK brokers, connector, Glue job"
   value       = module.pipeline
 }
+
+output "aurora_cluster_arn" {
+  description = "ARN of the Aurora cluster: the Data API's --resource-arn"
+  value       = module.pipeline.aurora_cluster_arn
+}
+
+output "aurora_master_secret_arn" {
+  description = "Secret of the master user, managed by RDS: the Data API's --secret-arn"
+  value       = module.pipeline.aurora_master_secret_arn
+}
+
+output "cdc_user_secret_arn" {
+  description = "Secret to store the replication role's password in"
+  value       = module.pipeline.cdc_user_secret_arn
+}
+

@@ -35,6 +35,13 @@ resource "aws_rds_cluster_parameter_group" "this" {
     value = "1000"
   }
 
+  # a slot nobody reads (a connector deleted, stuck or paused too long) must not fill the storage: past this much WAL
+  # the slot is invalidated (Debezium then needs a new snapshot) instead of the database running out of space
+  parameter {
+    name  = "max_slot_wal_keep_size"
+    value = tostring(var.max_slot_wal_keep_size_mb)
+  }
+
   tags = var.tags
 
   lifecycle {
@@ -61,6 +68,9 @@ resource "aws_rds_cluster" "this" {
   vpc_security_group_ids          = var.security_group_ids
   db_cluster_parameter_group_name = aws_rds_cluster_parameter_group.this.name
 
+  # the RDS Data API: SQL over HTTPS with the master secret, how the database is bootstrapped from outside the VPC
+  enable_http_endpoint = var.enable_data_api
+
   storage_encrypted                   = true
   kms_key_id                          = var.kms_key_arn
   iam_database_authentication_enabled = true
@@ -73,16 +83,23 @@ resource "aws_rds_cluster" "this" {
   final_snapshot_identifier = var.skip_final_snapshot ? null : "${var.name}-final"
 
   tags = var.tags
+
+  lifecycle {
+    # The instances upgrade minor versions themselves (auto_minor_version_upgrade): after AWS has moved the cluster
+    # to 16.8, engine_version = 16.6 would plan a downgrade. A deliberate upgrade is done with
+    # aws rds modify-db-cluster --engine-version (README), then AURORA_POSTGRES_VERSION follows it.
+    ignore_changes = [engine_version]
+  }
 }
 
 resource "aws_rds_cluster_instance" "this" {
   #checkov:skip=CKV_AWS_354:Performance Insights use the AWS-managed key unless kms_key_arn names a customer key
   count = var.instance_count
 
-  identifier                      = "${var.name}-${count.index + 1}"
-  cluster_identifier              = aws_rds_cluster.this.id
+  identifier         = "${var.name}-${count.index + 1}"
+  cluster_identifier = aws_rds_cluster.this.id
+  # no engine_version: an Aurora instance runs its cluster's version, and upgrades follow the cluster
   engine                          = aws_rds_cluster.this.engine
-  engine_version                  = aws_rds_cluster.this.engine_version
   instance_class                  = var.instance_class
   db_subnet_group_name            = aws_db_subnet_group.this.name
   publicly_accessible             = false

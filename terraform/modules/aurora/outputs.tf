@@ -52,3 +52,13 @@ output "cdc_user_secret_name" {
   description = "Name of that secret (what the Secrets Manager config provider reference names)"
   value       = try(aws_secretsmanager_secret.cdc_user.name, null)
 }
+
+output "instance_identifiers" {
+  description = "Identifiers of the instances, <name>-1 (the first writer) onwards"
+  value       = try(aws_rds_cluster_instance.this[*].identifier, [])
+}
+
+output "data_api_enabled" {
+  description = "Whether the RDS Data API is enabled (aws rds-data execute-statement --resource-arn <cluster_arn> --secret-arn <master_user_secret_arn>)"
+  value       = try(aws_rds_cluster.this.enable_http_endpoint, null)
+}

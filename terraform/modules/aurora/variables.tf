@@ -78,6 +78,23 @@ variable "port" {
   }
 }
 
+variable "max_slot_wal_keep_size_mb" {
+  description = "Most WAL, in MB (the parameter's unit), a replication slot may hold back before it is invalidated; -1: no limit"
+  type        = number
+  default     = 10240
+
+  validation {
+    condition     = floor(var.max_slot_wal_keep_size_mb) == var.max_slot_wal_keep_size_mb && (var.max_slot_wal_keep_size_mb == -1 || var.max_slot_wal_keep_size_mb >= 1024)
+    error_message = "max_slot_wal_keep_size_mb: a whole number of MB, at least 1024 (1 GB), or -1 for no limit."
+  }
+}
+
+variable "enable_data_api" {
+  description = "Enable the RDS Data API (HTTP endpoint) of the cluster: SQL with the master secret without a host in the VPC (Aurora PostgreSQL 16.1 or newer)"
+  type        = bool
+  default     = true
+}
+
 ################################################################################
 # Network
 ################################################################################

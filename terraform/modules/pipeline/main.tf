@@ -44,12 +44,16 @@ module "vpc" {
 module "aurora" {
   source = "../aurora"
 
-  name                = var.name
-  engine_version      = var.aurora_engine_version
-  instance_class      = var.aurora_instance_class
-  instance_count      = var.aurora_instance_count
-  database_name       = var.settings["PG_DATABASE"]
-  cdc_user            = var.settings["PG_CDC_USER"]
+  name           = var.name
+  engine_version = var.aurora_engine_version
+  instance_class = var.aurora_instance_class
+  instance_count = var.aurora_instance_count
+  database_name  = var.settings["PG_DATABASE"]
+  cdc_user       = var.settings["PG_CDC_USER"]
+
+  max_slot_wal_keep_size_mb = var.aurora_max_slot_wal_keep_size_mb
+  enable_data_api           = true
+
   subnet_ids          = module.vpc.private_subnet_ids
   security_group_ids  = [module.vpc.security_group_ids["aurora"]]
   deletion_protection = var.deletion_protection

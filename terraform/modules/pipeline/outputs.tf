@@ -28,8 +28,13 @@ output "aurora_endpoint" {
   value       = module.aurora.endpoint
 }
 
+output "aurora_cluster_arn" {
+  description = "ARN of the Aurora cluster (the Data API's --resource-arn)"
+  value       = module.aurora.cluster_arn
+}
+
 output "aurora_master_secret_arn" {
-  description = "Secret holding the master password (managed by RDS)"
+  description = "Secret holding the master password (managed by RDS; the Data API's --secret-arn)"
   value       = module.aurora.master_user_secret_arn
 }
 

@@ -181,3 +181,14 @@ variable "glue_database" {
   type        = string
   default     = "cdc"
 }
+
+################################################################################
+# Aurora and MSK Connect: what keeps a stuck slot and a replaced connector harmless
+################################################################################
+
+variable "aurora_max_slot_wal_keep_size_mb" {
+  description = "max_slot_wal_keep_size of the cluster parameter group, MB: past this much WAL held back, the slot is invalidated instead of the storage filling up"
+  type        = number
+  default     = 10240
+}
+
