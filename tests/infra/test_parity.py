@@ -254,6 +254,22 @@ def test_msk_server_properties(cfn):
     assert tf_props["auto.create.topics.enable"] == "true"
 
 
+def test_acks_all_needs_two_of_three_replicas_on_three_brokers_in_three_zones(cfn):
+    tf_props = {unquote(k): unquote(v) for k, v in tf_default("msk", "server_properties").items()}
+    brokers = tf_default("msk", "number_of_broker_nodes")
+    assert 2 <= int(tf_props["min.insync.replicas"]) < int(tf_props["default.replication.factor"]) <= brokers
+    assert (tf_props["default.replication.factor"], tf_props["min.insync.replicas"], brokers) == ("3", "2", 3)
+    assert props(cfn, "MskCluster")["NumberOfBrokerNodes"] == brokers
+    # brokers are a multiple of the zones: Terraform checks it at plan, both spread over three zones
+    checks = [p["condition"] for p in tf_resource("msk", "aws_msk_cluster")["lifecycle"][0]["precondition"]]
+    assert "${var.number_of_broker_nodes % length(var.subnet_ids) == 0}" in checks
+    assert tf_defaults("pipeline")["availability_zone_count"] == 3 and tf_defaults("pipeline")["msk_broker_count"] == 3
+    subnets = props(cfn, "MskCluster")["BrokerNodeGroupInfo"]["ClientSubnets"]
+    assert len(subnets) == 3 and brokers % len(subnets) == 0
+    zones = {json.dumps(props(cfn, f"PrivateSubnet{i}")["AvailabilityZone"]) for i in (1, 2, 3)}
+    assert len(zones) == 3
+
+
 def test_worker_configuration(cfn):
     tf_text = only(tf("msk_connect")["locals"])["worker_properties"]
     tf_lines = [line.strip() for line in tf_text.splitlines() if "=" in line]

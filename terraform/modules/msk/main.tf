@@ -73,4 +73,16 @@ resource "aws_msk_cluster" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.number_of_broker_nodes % length(var.subnet_ids) == 0
+      error_message = "number_of_broker_nodes must be a multiple of the number of subnets (MSK rejects ${var.number_of_broker_nodes} brokers over ${length(var.subnet_ids)} zones)."
+    }
+
+    precondition {
+      condition     = tonumber(var.server_properties["default.replication.factor"]) <= var.number_of_broker_nodes
+      error_message = "default.replication.factor (${var.server_properties["default.replication.factor"]}) cannot exceed the number of brokers (${var.number_of_broker_nodes})."
+    }
+  }
 }

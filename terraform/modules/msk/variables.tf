@@ -35,9 +35,9 @@ variable "broker_instance_type" {
 }
 
 variable "number_of_broker_nodes" {
-  description = "Number of brokers: a multiple of the number of subnets"
+  description = "Number of brokers: a multiple of the number of subnets (MSK puts the same number in each), at least default.replication.factor"
   type        = number
-  default     = 2
+  default     = 3
 
   validation {
     condition     = var.number_of_broker_nodes >= 2 && floor(var.number_of_broker_nodes) == var.number_of_broker_nodes
@@ -57,18 +57,28 @@ variable "volume_size" {
 }
 
 variable "server_properties" {
-  description = "Broker settings of the cluster configuration; auto.create.topics.enable lets Debezium create a topic per table"
+  description = "Broker settings of the cluster configuration; auto.create.topics.enable lets Debezium create a topic per table; three replicas of which two must acknowledge (acks=all), so one broker can be lost without losing a write"
   type        = map(string)
   default = {
     "auto.create.topics.enable"  = "true"
-    "default.replication.factor" = "2"
-    "min.insync.replicas"        = "1"
+    "default.replication.factor" = "3"
+    "min.insync.replicas"        = "2"
     "num.partitions"             = "1"
   }
 
   validation {
     condition     = lookup(var.server_properties, "auto.create.topics.enable", "false") == "true"
     error_message = "server_properties must set auto.create.topics.enable = true: Debezium creates one topic per captured table."
+  }
+
+  # acks=all with min.insync.replicas = replication factor stops every write when one broker is down; with 1 it
+  # succeeds on a single copy
+  validation {
+    condition = (
+      can(tonumber(var.server_properties["default.replication.factor"])) && can(tonumber(var.server_properties["min.insync.replicas"])) &&
+      try(tonumber(var.server_properties["min.insync.replicas"]) >= 2 && tonumber(var.server_properties["min.insync.replicas"]) < tonumber(var.server_properties["default.replication.factor"]), false)
+    )
+    error_message = "server_properties must set default.replication.factor and min.insync.replicas with 2 <= min.insync.replicas < default.replication.factor."
   }
 }
 

@@ -65,12 +65,13 @@ module "msk" {
   source = "../msk"
   count  = var.create_msk ? 1 : 0
 
-  name                 = var.name
-  kafka_version        = var.msk_kafka_version
-  broker_instance_type = var.msk_broker_instance_type
-  subnet_ids           = module.vpc.private_subnet_ids
-  security_group_ids   = [module.vpc.security_group_ids["msk"]]
-  tags                 = local.tags
+  name                   = var.name
+  kafka_version          = var.msk_kafka_version
+  broker_instance_type   = var.msk_broker_instance_type
+  number_of_broker_nodes = var.msk_broker_count
+  subnet_ids             = module.vpc.private_subnet_ids
+  security_group_ids     = [module.vpc.security_group_ids["msk"]]
+  tags                   = local.tags
 }
 
 module "msk_connect" {

@@ -42,13 +42,18 @@ variable "vpc_cidr" {
 }
 
 variable "availability_zone_count" {
-  description = "Number of availability zones (subnets) to spread over"
+  description = "Number of availability zones (subnets) to spread over; MSK puts msk_broker_count / availability_zone_count brokers in each"
   type        = number
-  default     = 2
+  default     = 3
 
   validation {
     condition     = var.availability_zone_count >= 2 && var.availability_zone_count <= 3
     error_message = "availability_zone_count must be 2 or 3."
+  }
+
+  validation {
+    condition     = var.msk_broker_count % var.availability_zone_count == 0
+    error_message = "msk_broker_count must be a multiple of availability_zone_count: MSK puts the same number of brokers in each zone."
   }
 }
 
@@ -122,6 +127,17 @@ variable "msk_broker_instance_type" {
   description = "MSK broker instance type"
   type        = string
   default     = "kafka.m7g.large"
+}
+
+variable "msk_broker_count" {
+  description = "Number of MSK brokers: a multiple of availability_zone_count, at least the replication factor (3)"
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.msk_broker_count >= 3 && floor(var.msk_broker_count) == var.msk_broker_count
+    error_message = "msk_broker_count must be a whole number, at least 3 (topics have three replicas, two in sync)."
+  }
 }
 
 variable "glue_number_of_workers" {
