@@ -275,9 +275,36 @@ def test_worker_configuration(cfn):
     tf_lines = [line.strip() for line in tf_text.splitlines() if "=" in line]
     cfn_text = props(cfn, "WorkerConfiguration")["PropertiesFileContent"]["Fn::Base64"]["Fn::Sub"]
     cfn_lines = [line.strip() for line in cfn_text.splitlines() if line.strip()]
-    normalise = [re.sub(r"\$\{[^}]+\}", "<region>", line) for line in tf_lines], \
-        [re.sub(r"\$\{[^}]+\}", "<region>", line) for line in cfn_lines]
-    assert normalise[0] == normalise[1]
+    # the offset topic is <connector>-connect-offsets on both sides (Terraform's connector: <name>-CONNECTOR_NAME)
+    tf_names = {"${data.aws_region.current.name}": "<region>", "${local.offset_storage_topic}": "<connector>-connect-offsets"}
+    cfn_names = {"${AWS::Region}": "<region>", "${Name}-${ConnectorName}": "<connector>"}
+    tf_lines = [re.sub(r"\$\{[^}]+\}", lambda m: tf_names[m.group(0)], line) for line in tf_lines]
+    cfn_lines = [re.sub(r"\$\{Name\}-\$\{ConnectorName\}|\$\{[^}]+\}", lambda m: cfn_names[m.group(0)], line)
+                 for line in cfn_lines]
+    assert tf_lines == cfn_lines
+    offsets = only(tf("msk_connect")["locals"])["offset_storage_topic"]
+    assert offsets == "${coalesce(var.offset_storage_topic, \"${var.name}-connect-offsets\")}"
+    assert tf_defaults("msk_connect")["offset_storage_topic"] is None
+
+
+def test_a_replaced_connector_keeps_its_offsets(cfn):
+    # offset.storage.topic in the worker configuration, kept config providers, and the role may use that topic
+    tf_text = only(tf("msk_connect")["locals"])["worker_properties"]
+    assert "offset.storage.topic=${local.offset_storage_topic}" in tf_text
+    assert "config.providers=secretsmanager" in tf_text
+    topics = only(tf("msk_connect")["locals"])["topic_arns"]
+    assert any(unquote(t).endswith("/${local.offset_storage_topic}") for t in topics)
+    own = tf_statements("msk_connect")["OwnTopics"]
+    assert {"kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopicDynamicConfiguration",
+            "kafka-cluster:ReadData", "kafka-cluster:WriteData"} <= tf_actions(own)
+    cfn_text = props(cfn, "WorkerConfiguration")["PropertiesFileContent"]["Fn::Base64"]["Fn::Sub"]
+    assert "offset.storage.topic=${Name}-${ConnectorName}-connect-offsets" in cfn_text.splitlines()
+    assert "config.providers=secretsmanager" in cfn_text
+    cfn_own = cfn_statements(role_policy(cfn, "ConnectRole"))["OwnTopics"]
+    assert cfn_actions(cfn_own) == tf_actions(own)
+    assert "/${Name}-${ConnectorName}-connect-offsets" in json.dumps(cfn_own["Resource"])
+    # the same name, so the new connector finds the old one's offsets (MSK Connect keys them by connector name)
+    assert unquote(tf_resource("msk_connect", "aws_mskconnect_connector")["name"]) == "${var.name}"
 
 
 def test_connector_configuration_is_the_template_rendered(cfn, env_example):

@@ -14,6 +14,10 @@ locals {
 
   topic_prefix = var.connector_settings["TOPIC_PREFIX"]
 
+  # Connect's source offsets (Debezium's LSN) in a topic of ours: a replaced connector (every change replaces it)
+  # with the same name reads them back instead of getting fresh __amazon_msk_connect_offsets_* and snapshotting again
+  offset_storage_topic = coalesce(var.offset_storage_topic, "${var.name}-connect-offsets")
+
   # The secretsmanager config provider is the project's own (jvm/secrets-manager-config-provider; none is served
   # from Maven Central), shipped in the plugin zip; the local worker runs the same class against the local endpoint.
   worker_properties = <<-EOT
@@ -22,16 +26,19 @@ locals {
     key.converter.schemas.enable=true
     value.converter.schemas.enable=true
     offset.flush.interval.ms=5000
+    offset.storage.topic=${local.offset_storage_topic}
     config.providers=secretsmanager
     config.providers.secretsmanager.class=io.github.cdclake.connect.SecretsManagerConfigProvider
     config.providers.secretsmanager.param.region=${data.aws_region.current.name}
   EOT
 
   kafka_arn = "arn:${data.aws_partition.current.partition}:kafka:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
-  # the connector's own topics: one per table, the heartbeat and transaction topics, and Connect's internal ones
+  # the connector's own topics: one per table, the heartbeat and transaction topics, its offsets and Connect's
+  # other internal ones
   topic_arns = [
     "${local.kafka_arn}:topic/${var.cluster_name}/${var.cluster_uuid}/${local.topic_prefix}.*",
     "${local.kafka_arn}:topic/${var.cluster_name}/${var.cluster_uuid}/__debezium-heartbeat.${local.topic_prefix}",
+    "${local.kafka_arn}:topic/${var.cluster_name}/${var.cluster_uuid}/${local.offset_storage_topic}",
     "${local.kafka_arn}:topic/${var.cluster_name}/${var.cluster_uuid}/__amazon_msk_connect_*",
   ]
   group_arns = [

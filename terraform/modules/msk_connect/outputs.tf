@@ -32,3 +32,8 @@ output "config_hash" {
   description = "Hash of the connector, worker and plugin settings; a new value replaces the connector"
   value       = terraform_data.connector_config.input
 }
+
+output "offset_storage_topic" {
+  description = "Topic holding the connector's source offsets (offset.storage.topic of the worker configuration)"
+  value       = local.offset_storage_topic
+}

@@ -66,6 +66,17 @@ variable "worker_count" {
   }
 }
 
+variable "offset_storage_topic" {
+  description = "Topic of the workers' source offsets (offset.storage.topic), kept across connector replacements; null: <name>-connect-offsets. Connect creates it compacted; one created beforehand must have cleanup.policy=compact"
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.offset_storage_topic == null || can(regex("^[a-zA-Z0-9._-]{1,249}$", var.offset_storage_topic))
+    error_message = "offset_storage_topic must be a Kafka topic name: up to 249 letters, digits, ., _ and -."
+  }
+}
+
 ################################################################################
 # Plugin
 ################################################################################

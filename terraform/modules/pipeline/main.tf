@@ -17,6 +17,9 @@ locals {
   azs           = slice(data.aws_availability_zones.available.names, 0, var.availability_zone_count)
   bucket_prefix = coalesce(var.bucket_prefix, "${var.name}-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}")
   tags          = merge({ Project = "cdc-lake", Deployment = var.name }, var.tags)
+
+  connector_name = "${var.name}-${var.settings["CONNECTOR_NAME"]}" # two deployments never share a name
+  with_connector = var.create_msk && var.create_connector
 }
 
 module "s3" {
@@ -76,9 +79,10 @@ module "msk" {
 
 module "msk_connect" {
   source = "../msk_connect"
-  count  = var.create_msk && var.create_connector ? 1 : 0
+  count  = local.with_connector ? 1 : 0
 
-  name                    = "${var.name}-${var.settings["CONNECTOR_NAME"]}" # two deployments never share a name
+  name                    = local.connector_name
+  offset_storage_topic    = var.connect_offset_storage_topic
   kafkaconnect_version    = var.msk_connect_version
   connector_template_path = "${path.root}/../../../connectors/postgres-source.json.tmpl"
   connector_settings      = var.settings

@@ -62,3 +62,8 @@ output "glue_database" {
   description = "Glue Data Catalog database of the lake"
   value       = module.glue.database_name
 }
+output "connect_offset_storage_topic" {
+  description = "Topic of the connector's source offsets; null without a connector"
+  value       = try(module.msk_connect[0].offset_storage_topic, null)
+}
+

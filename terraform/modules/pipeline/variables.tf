@@ -208,3 +208,9 @@ variable "aurora_max_slot_wal_keep_size_mb" {
   default     = 10240
 }
 
+variable "connect_offset_storage_topic" {
+  description = "Topic of the connector's source offsets (offset.storage.topic); null: <name>-<CONNECTOR_NAME>-connect-offsets"
+  type        = string
+  default     = null
+}
+

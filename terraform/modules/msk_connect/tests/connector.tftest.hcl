@@ -89,6 +89,16 @@ run "renders_the_template" {
     condition     = strcontains(aws_mskconnect_worker_configuration.this.properties_file_content, "config.providers.secretsmanager.class=io.github.cdclake.connect.SecretsManagerConfigProvider")
     error_message = "the worker runs the project's own Secrets Manager config provider, the one the plugin zip ships"
   }
+
+  assert {
+    condition     = strcontains(aws_mskconnect_worker_configuration.this.properties_file_content, "offset.storage.topic=shop-postgres-connect-offsets\n")
+    error_message = "the source offsets live in a topic named after the connector, so a replaced connector resumes from them"
+  }
+
+  assert {
+    condition     = output.offset_storage_topic == "shop-postgres-connect-offsets"
+    error_message = "the offset topic is <name>-connect-offsets by default"
+  }
 }
 
 run "a_changed_setting_changes_the_replacement_trigger" {
@@ -114,5 +124,11 @@ run "a_changed_setting_changes_the_replacement_trigger" {
   assert {
     condition     = output.config_hash != run.renders_the_template.config_hash
     error_message = "a changed setting must change the hash that replaces the connector"
+  }
+
+  # the replacement keeps the connector's name and offset topic: Debezium resumes from its stored LSN
+  assert {
+    condition     = output.offset_storage_topic == run.renders_the_template.offset_storage_topic
+    error_message = "a replaced connector must keep the offset topic of the one it replaces"
   }
 }
