@@ -365,3 +365,39 @@ def test_security_group_flows(cfn):
     cidr_ingress = [n for n, r in cfn["Resources"].items()
                     if r["Type"] == "AWS::EC2::SecurityGroupIngress" and "CidrIp" in r["Properties"]]
     assert cidr_ingress == [], "nothing is opened to an address range"
+
+
+def test_glue_publishes_metrics_through_a_monitoring_endpoint(cfn):
+    # the job runs with --enable-metrics in private subnets without NAT: CloudWatch only through an endpoint
+    services = {unquote(s) for s in tf_default("vpc", "interface_endpoints")}
+    cfn_services = {r["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[-1]
+                    for r in resources_of_type(cfn, "AWS::EC2::VPCEndpoint").values()
+                    if r["Properties"]["VpcEndpointType"] == "Interface"}
+    assert "monitoring" in services and services == cfn_services
+
+
+# ---- The project's key and the flow logs ------------------------------------------------------------------------
+
+
+def test_flow_logs_land_in_a_bucket_whose_key_log_delivery_may_use(cfn):
+    # the AWS-managed aws/s3 key's policy cannot be changed, so delivery.logs.amazonaws.com could not encrypt with it
+    pipeline = tf("pipeline")["module"]
+    s3 = next(m['"s3"'] for m in pipeline if '"s3"' in m)
+    assert s3["kms_key_arn"] == "${module.kms.key_arn}"
+    vpc = next(m['"vpc"'] for m in pipeline if '"vpc"' in m)
+    assert vpc["flow_log_destination_arn"] == "${module.s3.artifacts_bucket_arn}"
+    tf_key = tf_statements("kms")
+    delivery = tf_key["FlowLogDelivery"]
+    assert {unquote(i) for p in delivery["principals"] for i in p["identifiers"]} == {"delivery.logs.amazonaws.com"}
+    assert {"kms:GenerateDataKey*", "kms:Decrypt"} <= tf_actions(delivery)
+    cfn_key = cfn_statements(props(cfn, "KmsKey")["KeyPolicy"])
+    assert cfn_key["FlowLogDelivery"]["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert cfn_actions(cfn_key["FlowLogDelivery"]) == tf_actions(delivery)
+    assert set(cfn_key) == set(tf_key)
+    assert tf_resource("kms", "aws_kms_key")["enable_key_rotation"] is True and props(cfn, "KmsKey")["EnableKeyRotation"]
+    for bucket in ("LakeBucket", "ArtifactsBucket"):
+        rule = only(props(cfn, bucket)["BucketEncryption"]["ServerSideEncryptionConfiguration"])
+        assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {"Fn::GetAtt": ["KmsKey", "Arn"]}
+    assert props(cfn, "FlowLog")["LogDestination"] == {"Fn::GetAtt": ["ArtifactsBucket", "Arn"]}
+
+

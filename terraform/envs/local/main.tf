@@ -20,6 +20,7 @@ provider "aws" {
     iam            = var.endpoint
     kafka          = var.endpoint
     kafkaconnect   = var.endpoint
+    kms            = var.endpoint
     logs           = var.endpoint
     rds            = var.endpoint
     s3             = var.endpoint

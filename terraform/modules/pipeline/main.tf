@@ -22,10 +22,21 @@ locals {
   with_connector = var.create_msk && var.create_connector
 }
 
+# The project's key: the buckets, Athena's results and the alarm topic
+module "kms" {
+  source = "../kms"
+
+  name                 = var.name
+  deletion_window_days = var.deletion_protection ? 30 : 7
+  tags                 = local.tags
+}
+
 module "s3" {
   source = "../s3"
 
-  name                    = local.bucket_prefix
+  name = local.bucket_prefix
+  # a customer-managed key, so that VPC flow log delivery can write into the artifacts bucket (not with aws/s3)
+  kms_key_arn             = module.kms.key_arn
   force_destroy           = !var.deletion_protection
   deny_insecure_transport = var.s3_deny_insecure_transport
   changelog_prefix        = "warehouse/${var.glue_database}.db/cdc_changelog/"

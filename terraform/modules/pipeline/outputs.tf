@@ -62,6 +62,12 @@ output "glue_database" {
   description = "Glue Data Catalog database of the lake"
   value       = module.glue.database_name
 }
+
+output "kms_key_arn" {
+  description = "ARN of the project's KMS key (buckets, Athena results, alarm topic)"
+  value       = module.kms.key_arn
+}
+
 output "connect_offset_storage_topic" {
   description = "Topic of the connector's source offsets; null without a connector"
   value       = try(module.msk_connect[0].offset_storage_topic, null)

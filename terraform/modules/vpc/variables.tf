@@ -44,9 +44,9 @@ variable "enable_nat_gateway" {
 }
 
 variable "interface_endpoints" {
-  description = "AWS services reached through interface endpoints from the private subnets (MSK Connect workers and Glue have no other way out without NAT)"
+  description = "AWS services reached through interface endpoints from the private subnets (MSK Connect workers and Glue have no other way out without NAT); monitoring is CloudWatch, where the job's --enable-metrics publishes"
   type        = set(string)
-  default     = ["secretsmanager", "sts", "logs", "glue"]
+  default     = ["secretsmanager", "sts", "logs", "glue", "monitoring"]
 
   validation {
     condition     = alltrue([for s in var.interface_endpoints : can(regex("^[a-z0-9.-]+$", s))])
@@ -61,7 +61,7 @@ variable "enable_flow_log" {
 }
 
 variable "flow_log_destination_arn" {
-  description = "ARN of the S3 bucket receiving the VPC flow logs (under AWSLogs/), when enable_flow_log is true"
+  description = "ARN of the S3 bucket receiving the VPC flow logs (under AWSLogs/), when enable_flow_log is true; if it is SSE-KMS, its key must be a customer-managed one whose policy lets delivery.logs.amazonaws.com use it (the AWS-managed aws/s3 key cannot)"
   type        = string
   default     = null
 
