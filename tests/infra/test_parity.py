@@ -348,6 +348,61 @@ def test_glue_job(cfn):
     assert unquote(connection["connection_type"]) == cfn_type == "NETWORK"
 
 
+def test_glue_session_has_the_iceberg_sql_extensions(cfn):
+    # a static Spark setting, with Glue's Iceberg libraries (python/glue/README.md, "On AWS Glue")
+    extensions = "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+    text = json.dumps(tf_resource("glue", "aws_glue_job")["default_arguments"])
+    assert f'\\"--conf\\" = \\"{extensions}\\"' in text and '\\"--datalake-formats\\" = \\"iceberg\\"' in text
+    args = props(cfn, "GlueJob")["DefaultArguments"]
+    assert args["--conf"] == extensions and args["--datalake-formats"] == "iceberg"
+
+
+NETWORK_ACTIONS = {  # what AWSGlueServiceRole grants a job with a NETWORK connection, here by statement
+    "Connection": {"glue:GetConnection", "glue:GetConnections"},
+    "DescribeNetwork": {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+                        "ec2:DescribeVpcs", "ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables"},
+    "DescribeVpcAttribute": {"ec2:DescribeVpcAttribute"},
+    "CreateJobNetworkInterfaces": {"ec2:CreateNetworkInterface"},
+    "DeleteJobNetworkInterfaces": {"ec2:DeleteNetworkInterface"},
+    "TagJobNetworkInterfaces": {"ec2:CreateTags", "ec2:DeleteTags"},
+}
+
+
+def test_glue_role_can_start_a_job_with_a_network_connection(cfn):
+    tf_role, cfn_role = tf_statements("glue"), cfn_statements(role_policy(cfn, "GlueRole"))
+    for sid, actions in NETWORK_ACTIONS.items():
+        assert tf_actions(tf_role[sid]) == cfn_actions(cfn_role[sid]) == actions, sid
+    # tags only the ENIs, only with Glue's own key, as the managed policy does
+    condition = only(tf_role["TagJobNetworkInterfaces"]["condition"])
+    assert (unquote(condition["test"]), unquote(condition["variable"]), [unquote(v) for v in condition["values"]]) == \
+        ("ForAllValues:StringEquals", "aws:TagKeys", ["aws-glue-service-resource"])
+    assert cfn_role["TagJobNetworkInterfaces"]["Condition"] == {
+        "ForAllValues:StringEquals": {"aws:TagKeys": ["aws-glue-service-resource"]}}
+    assert [unquote(r) for r in tf_role["DescribeNetwork"]["resources"]] == ["*"]
+    assert "network-interface/*" in json.dumps(cfn_role["DeleteJobNetworkInterfaces"]["Resource"])
+
+
+def test_glue_role_may_publish_glue_and_lake_metrics_only(cfn):
+    metrics = tf_statements("glue")["Metrics"]
+    condition = only(metrics["condition"])
+    assert unquote(condition["variable"]) == "cloudwatch:namespace"
+    assert [unquote(v) for v in condition["values"]] == ["Glue", "${var.lake_metric_namespace}"]
+    assert tf_defaults("glue")["lake_metric_namespace"] == tf_defaults("pipeline")["lake_metric_namespace"] == \
+        "CdcLake"
+    cfn_metrics = cfn_statements(role_policy(cfn, "GlueRole"))["Metrics"]
+    assert cfn_actions(cfn_metrics) == {"cloudwatch:PutMetricData"}
+    assert cfn_metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": ["Glue", "CdcLake"]}}
+
+
+def test_glue_role_reads_the_buckets_through_the_projects_key(cfn):
+    key = tf_statements("glue")["BucketKey"]
+    assert tf_actions(key) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert unquote(only(key["condition"])["variable"]) == "kms:ViaService"
+    cfn_key = cfn_statements(role_policy(cfn, "GlueRole"))["BucketKey"]
+    assert cfn_actions(cfn_key) == tf_actions(key) and cfn_key["Resource"] == {"Fn::GetAtt": ["KmsKey", "Arn"]}
+    assert list(cfn_key["Condition"]["StringEquals"]) == ["kms:ViaService"]
+
+
 # ---- Network ---------------------------------------------------------------------------------------------------------
 
 

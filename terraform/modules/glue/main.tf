@@ -146,6 +146,8 @@ data "aws_iam_policy_document" "this" {
     resources = ["${local.arn_prefix}:logs:${local.region}:${local.account}:log-group:/aws-glue/*"]
   }
 
+  # Glue's job metrics (--enable-metrics), and the pipeline's own (LakeDrift, which a verification job will publish
+  # and the monitoring module alarms on)
   statement {
     sid       = "Metrics"
     actions   = ["cloudwatch:PutMetricData"]
@@ -153,25 +155,75 @@ data "aws_iam_policy_document" "this" {
     condition {
       test     = "StringEquals"
       variable = "cloudwatch:namespace"
-      values   = ["Glue"]
+      values   = ["Glue", var.lake_metric_namespace]
     }
   }
 
-  # ENIs of the NETWORK connection, in its subnet and security groups only
+  # What a job with a NETWORK connection does before its script runs, as AWSGlueServiceRole grants it: read the
+  # connection, look at the VPC, create its ENIs (tagged aws-glue-service-resource) in the connection's subnet and
+  # security groups, and delete them at the end.
   statement {
-    sid       = "DescribeNetwork"
-    actions   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables"]
+    sid       = "Connection"
+    actions   = ["glue:GetConnection", "glue:GetConnections"]
+    resources = ["${local.arn_prefix}:glue:${local.region}:${local.account}:catalog", "${local.arn_prefix}:glue:${local.region}:${local.account}:connection/${aws_glue_connection.this.name}"]
+  }
+
+  # these Describe* calls take no resource-level permissions
+  statement {
+    sid = "DescribeNetwork"
+    actions = [
+      "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs",
+      "ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables",
+    ]
     resources = ["*"]
   }
 
   statement {
-    sid     = "JobNetworkInterfaces"
-    actions = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:CreateTags", "ec2:DeleteTags"]
+    sid       = "DescribeVpcAttribute"
+    actions   = ["ec2:DescribeVpcAttribute"]
+    resources = ["${local.arn_prefix}:ec2:${local.region}:${local.account}:vpc/${var.vpc_id}"]
+  }
+
+  statement {
+    sid     = "CreateJobNetworkInterfaces"
+    actions = ["ec2:CreateNetworkInterface"]
     resources = concat(
       ["${local.arn_prefix}:ec2:${local.region}:${local.account}:network-interface/*"],
       ["${local.arn_prefix}:ec2:${local.region}:${local.account}:subnet/${var.subnet_id}"],
       [for sg in var.security_group_ids : "${local.arn_prefix}:ec2:${local.region}:${local.account}:security-group/${sg}"],
     )
+  }
+
+  statement {
+    sid       = "DeleteJobNetworkInterfaces"
+    actions   = ["ec2:DeleteNetworkInterface"]
+    resources = ["${local.arn_prefix}:ec2:${local.region}:${local.account}:network-interface/*"]
+  }
+
+  statement {
+    sid       = "TagJobNetworkInterfaces"
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
+    resources = ["${local.arn_prefix}:ec2:${local.region}:${local.account}:network-interface/*"]
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["aws-glue-service-resource"]
+    }
+  }
+
+  # the buckets' default encryption key: objects of the artifacts bucket and the lake are decrypted through S3
+  dynamic "statement" {
+    for_each = var.s3_kms_key_arn != null ? [var.s3_kms_key_arn] : []
+    content {
+      sid       = "BucketKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
   }
 
   dynamic "statement" {
@@ -248,12 +300,14 @@ resource "aws_glue_job" "this" {
     var.kafka_cluster != null ? { "--kafka-auth" = "iam" } : {},
     length(local.jars) > 0 ? { "--extra-jars" = join(",", [for o in aws_s3_object.jar : "s3://${o.bucket}/${o.key}"]) } : {},
     {
-      "--lake-uri"                         = local.lake_uri
-      "--catalog"                          = "glue"
-      "--database"                         = aws_glue_catalog_database.this.name
-      "--region"                           = local.region
-      "--extra-py-files"                   = "s3://${aws_s3_object.package.bucket}/${aws_s3_object.package.key}"
-      "--datalake-formats"                 = "iceberg"
+      "--lake-uri"         = local.lake_uri
+      "--catalog"          = "glue"
+      "--database"         = aws_glue_catalog_database.this.name
+      "--region"           = local.region
+      "--extra-py-files"   = "s3://${aws_s3_object.package.bucket}/${aws_s3_object.package.key}"
+      "--datalake-formats" = "iceberg"
+      # Iceberg's SQL extensions (MERGE INTO, CALL) are a static setting: Glue builds the session before the script
+      "--conf"                             = "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
       "--job-language"                     = "python"
       "--enable-metrics"                   = "true"
       "--enable-continuous-cloudwatch-log" = "true"

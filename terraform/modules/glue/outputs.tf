@@ -27,3 +27,8 @@ output "role_arn" {
   description = "ARN of the job's role"
   value       = try(aws_iam_role.this.arn, null)
 }
+
+output "job_arn" {
+  description = "ARN of the Glue job"
+  value       = try(aws_glue_job.this.arn, null)
+}

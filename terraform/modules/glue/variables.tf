@@ -136,6 +136,16 @@ variable "database_name" {
 # Network and Kafka
 ################################################################################
 
+variable "vpc_id" {
+  description = "VPC of the NETWORK connection's subnet (the role may describe its attributes)"
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-", var.vpc_id))
+    error_message = "vpc_id must be a VPC ID (vpc-...)."
+  }
+}
+
 variable "subnet_id" {
   description = "Private subnet of the NETWORK connection the job runs in"
   type        = string
@@ -174,6 +184,28 @@ variable "kms_key_arn" {
   validation {
     condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "s3_kms_key_arn" {
+  description = "KMS key of the buckets' default encryption (the project's key): the role may use it through S3 only; null when the buckets use the AWS-managed key"
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.s3_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.s3_kms_key_arn))
+    error_message = "s3_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "lake_metric_namespace" {
+  description = "CloudWatch namespace of the pipeline's own metrics (LakeDrift), which the role may publish to"
+  type        = string
+  default     = "CdcLake"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.lake_metric_namespace)) && !startswith(var.lake_metric_namespace, "AWS/")
+    error_message = "lake_metric_namespace: a CloudWatch namespace of letters, digits and . _ / # : -, not starting with AWS/."
   }
 }
 

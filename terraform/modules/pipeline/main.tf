@@ -134,11 +134,14 @@ module "glue" {
     "topic-prefix"    = var.settings["TOPIC_PREFIX"]
   }
 
-  artifacts_bucket     = module.s3.artifacts_bucket
-  artifacts_bucket_arn = module.s3.artifacts_bucket_arn
-  lake_bucket          = module.s3.lake_bucket
-  lake_bucket_arn      = module.s3.lake_bucket_arn
+  artifacts_bucket      = module.s3.artifacts_bucket
+  artifacts_bucket_arn  = module.s3.artifacts_bucket_arn
+  lake_bucket           = module.s3.lake_bucket
+  lake_bucket_arn       = module.s3.lake_bucket_arn
+  s3_kms_key_arn        = module.kms.key_arn
+  lake_metric_namespace = var.lake_metric_namespace
 
+  vpc_id             = module.vpc.vpc_id
   subnet_id          = module.vpc.private_subnet_ids[0]
   availability_zone  = module.vpc.private_subnet_azs[0]
   security_group_ids = [module.vpc.security_group_ids["glue"]]

@@ -214,3 +214,13 @@ variable "connect_offset_storage_topic" {
   default     = null
 }
 
+################################################################################
+# Monitoring and reading the lake
+################################################################################
+
+variable "lake_metric_namespace" {
+  description = "CloudWatch namespace of the pipeline's own metrics (LakeDrift); the Glue role may publish to it"
+  type        = string
+  default     = "CdcLake"
+}
+
