@@ -456,3 +456,146 @@ def test_flow_logs_land_in_a_bucket_whose_key_log_delivery_may_use(cfn):
     assert props(cfn, "FlowLog")["LogDestination"] == {"Fn::GetAtt": ["ArtifactsBucket", "Arn"]}
 
 
+# ---- Monitoring ----------------------------------------------------------------------------------------------------
+
+
+def tf_alarm(name: str) -> dict:
+    return tf_resource("monitoring", "aws_cloudwatch_metric_alarm", name)
+
+
+def tf_threshold(alarm: dict):
+    return tf_value("monitoring", alarm["threshold"])
+
+
+ALARMS = {  # Terraform alarm -> CloudFormation alarm
+    "slot_lag": "SlotLagAlarm", "transaction_logs": "TransactionLogsAlarm",
+    "connector_errored_tasks": "ConnectorErroredTasksAlarm", "connector_running_tasks": "ConnectorRunningTasksAlarm",
+    "glue_batch_time": "GlueBatchTimeAlarm", "lake_drift": "LakeDriftAlarm",
+}
+
+
+@pytest.mark.parametrize("tf_name", ALARMS)
+def test_alarm_watches_the_same_metric_the_same_way(cfn, tf_name):
+    alarm, cfn_alarm = tf_alarm(tf_name), props(cfn, ALARMS[tf_name])
+    namespace = tf_value("monitoring", alarm["namespace"])
+    namespace = tf_defaults("monitoring")["lake_metric_namespace"] if namespace == "${var.lake_metric_namespace}" \
+        else namespace
+    assert (namespace, unquote(alarm["metric_name"])) == (cfn_alarm["Namespace"], cfn_alarm["MetricName"])
+    tf_dimensions = alarm["dimensions"]
+    if tf_dimensions == "${local.glue_dimensions}":
+        tf_dimensions = tf("monitoring")["locals"][0]["glue_dimensions"]
+    assert sorted(tf_dimensions) == dims(cfn_alarm["Dimensions"])
+    for key, cfn_key in (("statistic", "Statistic"), ("comparison_operator", "ComparisonOperator"),
+                         ("treat_missing_data", "TreatMissingData")):
+        assert unquote(alarm[key]) == cfn_alarm[cfn_key], key
+    assert (alarm["period"], alarm["evaluation_periods"]) == (cfn_alarm["Period"], cfn_alarm["EvaluationPeriods"])
+    assert tf_threshold(alarm) == cfn_alarm["Threshold"]
+    assert alarm["alarm_actions"] == alarm["ok_actions"] == "${local.actions}"
+    assert cfn_alarm["AlarmActions"] == cfn_alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_the_pipeline_passes_the_modules_default_thresholds():
+    thresholds = {unquote(k): v for k, v in tf_defaults("pipeline")["alarm_thresholds"].items()}
+    monitoring = tf_defaults("monitoring")
+    assert thresholds == {"slot_lag_bytes": monitoring["slot_lag_threshold_bytes"],
+                          "transaction_logs_bytes": monitoring["transaction_logs_threshold_bytes"],
+                          "batch_processing_ms": monitoring["batch_processing_threshold_ms"]}
+
+
+def test_aurora_alarms_watch_the_slot_and_the_transaction_logs_of_each_instance(cfn):
+    for name, metric in (("slot_lag", "OldestReplicationSlotLag"), ("transaction_logs", "TransactionLogsDiskUsage")):
+        alarm = tf_alarm(name)
+        assert unquote(alarm["namespace"]) == "AWS/RDS" and unquote(alarm["metric_name"]) == metric
+        assert alarm["for_each"] == "${toset(var.db_instance_identifiers)}"
+        assert alarm["dimensions"] == {"DBInstanceIdentifier": "${each.key}"}
+        assert props(cfn, ALARMS[name])["Dimensions"] == [{"Name": "DBInstanceIdentifier", "Value": {"Ref": "DbInstance"}}]
+    # alarmed before max_slot_wal_keep_size (10 GB) invalidates the slot
+    assert tf_threshold(tf_alarm("slot_lag")) < tf_defaults("aurora")["max_slot_wal_keep_size_mb"] * 1024 * 1024
+
+
+def test_connector_alarms_catch_a_failed_task_and_a_missing_connector(cfn):
+    errored, running = tf_alarm("connector_errored_tasks"), tf_alarm("connector_running_tasks")
+    assert unquote(errored["metric_name"]) == "ErroredTaskCount" and tf_threshold(errored) == 0
+    assert unquote(errored["comparison_operator"]) == "GreaterThanThreshold"
+    assert unquote(running["metric_name"]) == "RunningTaskCount" and tf_threshold(running) == 1
+    assert unquote(running["comparison_operator"]) == "LessThanThreshold"
+    assert unquote(running["treat_missing_data"]) == "breaching"  # a connector that reports nothing is down
+    for alarm in (errored, running):
+        assert unquote(alarm["namespace"]) == "AWS/KafkaConnect"
+        assert alarm["dimensions"] == {"ConnectorName": "${var.connector_name}"}
+        assert alarm["count"] == "${local.with_connector ? 1 : 0}"
+    for name in ("ConnectorErroredTasksAlarm", "ConnectorRunningTasksAlarm"):
+        assert cfn["Resources"][name]["Condition"] == "WithBrokers"
+        assert props(cfn, name)["Dimensions"] == [{"Name": "ConnectorName", "Value": {"Fn::Sub": "${Name}-${ConnectorName}"}}]
+
+
+def test_glue_job_failures_go_to_the_topic(cfn):
+    rule = tf_resource("monitoring", "aws_cloudwatch_event_rule", "glue_job_failed")
+    pattern = rule["event_pattern"]
+    for piece in ('source = ["aws.glue"]', '"detail-type" = ["Glue Job State Change"]', "jobName = [var.glue_job_name]",
+                  'state = ["FAILED", "TIMEOUT", "ERROR"]'):
+        assert piece in pattern, piece
+    target = tf_resource("monitoring", "aws_cloudwatch_event_target", "glue_job_failed")
+    assert target["arn"] == "${aws_sns_topic.this.arn}"
+    cfn_rule = props(cfn, "GlueJobFailedRule")
+    assert cfn_rule["EventPattern"] == {"source": ["aws.glue"], "detail-type": ["Glue Job State Change"],
+                                        "detail": {"jobName": [{"Fn::Sub": "${Name}-cdc-to-lake"}],
+                                                   "state": ["FAILED", "TIMEOUT", "ERROR"]}}
+    assert only(cfn_rule["Targets"])["Arn"] == {"Ref": "AlarmTopic"}
+    # EventBridge may publish to the topic (and, the topic being encrypted, use the key)
+    tf_topic = tf_statements("monitoring", "topic")["AlarmsAndEventsPublish"]
+    services = {unquote(i) for p in tf_topic["principals"] for i in p["identifiers"]}
+    assert services == {"events.amazonaws.com", "cloudwatch.amazonaws.com"}
+    cfn_topic = cfn_statements(props(cfn, "AlarmTopicPolicy")["PolicyDocument"])["AlarmsAndEventsPublish"]
+    assert set(cfn_topic["Principal"]["Service"]) == services and cfn_actions(cfn_topic) == {"sns:Publish"}
+    key = tf_statements("kms")["AlarmsAndEventsPublishToTheTopic"]
+    assert {unquote(i) for p in key["principals"] for i in p["identifiers"]} == services
+
+
+def test_glue_falling_behind_is_alarmed_on_a_metric_glue_streaming_emits(cfn):
+    alarm = tf_alarm("glue_batch_time")
+    assert (unquote(alarm["namespace"]), unquote(alarm["metric_name"])) == \
+        ("Glue", "glue.driver.streaming.batchProcessingTimeInMs")
+    glue_dimensions = tf("monitoring")["locals"][0]["glue_dimensions"]
+    assert {k: unquote(v) for k, v in glue_dimensions.items()} == {"JobName": "${var.glue_job_name}", "JobRunId": "ALL",
+                                                                   "Type": "count"}
+    assert {d["Name"]: d["Value"] for d in props(cfn, "GlueBatchTimeAlarm")["Dimensions"]} == {
+        "JobName": {"Fn::Sub": "${Name}-cdc-to-lake"}, "JobRunId": "ALL", "Type": "count"}
+    # 120 % of the job's 5 s trigger, for two 5-minute periods (AWS: not above 120 % for more than 10 minutes)
+    assert tf_threshold(alarm) == 6000 and alarm["evaluation_periods"] * alarm["period"] == 600
+
+
+def test_drift_alarm_waits_for_a_lake_drift_metric(cfn):
+    alarm = tf_alarm("lake_drift")
+    assert unquote(alarm["metric_name"]) == "LakeDrift" and alarm["namespace"] == "${var.lake_metric_namespace}"
+    assert alarm["dimensions"] == {"Deployment": "${var.name}"} and tf_threshold(alarm) == 0
+    assert unquote(alarm["comparison_operator"]) == "GreaterThanThreshold"
+    assert props(cfn, "LakeDriftAlarm")["Dimensions"] == [{"Name": "Deployment", "Value": {"Ref": "Name"}}]
+
+
+def test_topic_is_encrypted_and_mails_only_when_asked(cfn):
+    topic = tf_resource("monitoring", "aws_sns_topic")
+    assert topic["kms_master_key_id"] == "${var.kms_key_arn}"
+    assert props(cfn, "AlarmTopic")["KmsMasterKeyId"] == {"Fn::GetAtt": ["KmsKey", "Arn"]}
+    subscription = tf_resource("monitoring", "aws_sns_topic_subscription", "email")
+    assert subscription["count"] == "${var.alarm_email != null ? 1 : 0}" and unquote(subscription["protocol"]) == "email"
+    assert tf_defaults("monitoring")["alarm_email"] is None and tf_defaults("pipeline")["alarm_email"] is None
+    assert cfn["Resources"]["AlarmEmailSubscription"]["Condition"] == "WithAlarmEmail"
+    assert cfn["Parameters"]["AlarmEmail"]["Default"] == ""
+
+
+DASHBOARD_SERIES = {"OldestReplicationSlotLag", "TransactionLogsDiskUsage", "RunningTaskCount", "ErroredTaskCount",
+                    "glue.driver.streaming.batchProcessingTimeInMs", "glue.driver.streaming.numRecords",
+                    "BytesInPerSec", "BytesOutPerSec", "LakeDrift"}
+
+
+def test_dashboard_shows_the_alarmed_series_and_msk_throughput(cfn):
+    tf_text = (MODULES / "monitoring" / "main.tf").read_text()
+    dashboard = tf_text[tf_text.index("dashboard_widgets = concat("):]
+    cfn_body = props(cfn, "Dashboard")["DashboardBody"]["Fn::Sub"]
+    for series in DASHBOARD_SERIES:
+        assert series in dashboard and series in cfn_body, series
+    body = json.loads(re.sub(r"\$\{[^}]+\}", "x", cfn_body))
+    assert len(body["widgets"]) == 5
+
+

@@ -17,4 +17,5 @@ module "pipeline" {
   enable_nat_gateway  = var.enable_nat_gateway
   deletion_protection = var.deletion_protection
   create_connector    = var.create_connector
+  alarm_email         = var.alarm_email
 }

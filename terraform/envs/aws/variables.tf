@@ -44,3 +44,14 @@ variable "create_connector" {
   type        = bool
   default     = true
 }
+
+variable "alarm_email" {
+  description = "E-mail address that receives the alarms (it must confirm the subscription AWS sends); null: none"
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address or null."
+  }
+}

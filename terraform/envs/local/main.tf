@@ -15,7 +15,9 @@ provider "aws" {
   skip_region_validation = true
 
   endpoints {
+    cloudwatch     = var.endpoint
     ec2            = var.endpoint
+    events         = var.endpoint
     glue           = var.endpoint
     iam            = var.endpoint
     kafka          = var.endpoint
@@ -25,6 +27,7 @@ provider "aws" {
     rds            = var.endpoint
     s3             = var.endpoint
     secretsmanager = var.endpoint
+    sns            = var.endpoint
     sts            = var.endpoint
   }
 }

@@ -18,3 +18,13 @@ output "cdc_user_secret_arn" {
   value       = module.pipeline.cdc_user_secret_arn
 }
 
+output "alarm_topic_arn" {
+  description = "SNS topic of the alarms and the Glue job's failures"
+  value       = module.pipeline.alarm_topic_arn
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the pipeline"
+  value       = module.pipeline.dashboard_name
+}
+

@@ -153,3 +153,23 @@ module "glue" {
 
   tags = local.tags
 }
+
+module "monitoring" {
+  source = "../monitoring"
+
+  name                    = var.name
+  kms_key_arn             = module.kms.key_arn
+  alarm_email             = var.alarm_email
+  db_instance_identifiers = module.aurora.instance_identifiers
+  connector_name          = local.with_connector ? local.connector_name : null
+  glue_job_name           = module.glue.job_name
+  msk_cluster_name        = var.create_msk ? module.msk[0].cluster_name : null
+  lake_metric_namespace   = var.lake_metric_namespace
+
+  slot_lag_threshold_bytes         = var.alarm_thresholds.slot_lag_bytes
+  transaction_logs_threshold_bytes = var.alarm_thresholds.transaction_logs_bytes
+  batch_processing_threshold_ms    = var.alarm_thresholds.batch_processing_ms
+
+  tags = local.tags
+}
+

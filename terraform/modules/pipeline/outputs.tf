@@ -73,3 +73,23 @@ output "connect_offset_storage_topic" {
   value       = try(module.msk_connect[0].offset_storage_topic, null)
 }
 
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic every alarm and the Glue job's failures go to"
+  value       = module.monitoring.topic_arn
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard"
+  value       = module.monitoring.dashboard_name
+}
+
+output "alarm_names" {
+  description = "Name of each CloudWatch alarm, by what it watches"
+  value       = module.monitoring.alarm_names
+}
+
+output "drift_metric" {
+  description = "Namespace, name and dimensions of the LakeDrift metric a verification job is to publish"
+  value       = module.monitoring.drift_metric
+}
+

@@ -218,6 +218,26 @@ variable "connect_offset_storage_topic" {
 # Monitoring and reading the lake
 ################################################################################
 
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic; null: no subscription"
+  type        = string
+  default     = null
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds: WAL held by the replication slot and transaction log storage (bytes), average micro-batch time of the Glue job (ms)"
+  type = object({
+    slot_lag_bytes         = number
+    transaction_logs_bytes = number
+    batch_processing_ms    = number
+  })
+  default = {
+    slot_lag_bytes         = 2147483648
+    transaction_logs_bytes = 5368709120
+    batch_processing_ms    = 6000
+  }
+}
+
 variable "lake_metric_namespace" {
   description = "CloudWatch namespace of the pipeline's own metrics (LakeDrift); the Glue role may publish to it"
   type        = string
