@@ -599,3 +599,38 @@ def test_dashboard_shows_the_alarmed_series_and_msk_throughput(cfn):
     assert len(body["widgets"]) == 5
 
 
+# ---- Athena ---------------------------------------------------------------------------------------------------------
+
+
+def test_athena_workgroup_enforces_encrypted_results_metrics_and_a_scan_cutoff(cfn):
+    workgroup = tf_resource("athena", "aws_athena_workgroup")
+    config = only(workgroup["configuration"])
+    result = only(config["result_configuration"])
+    encryption = only(result["encryption_configuration"])
+    cfn_config = props(cfn, "AthenaWorkGroup")["WorkGroupConfiguration"]
+    assert config["enforce_workgroup_configuration"] is True and cfn_config["EnforceWorkGroupConfiguration"] is True
+    assert config["publish_cloudwatch_metrics_enabled"] is True and cfn_config["PublishCloudWatchMetricsEnabled"]
+    assert tf_value("athena", config["bytes_scanned_cutoff_per_query"]) == cfn_config["BytesScannedCutoffPerQuery"]
+    assert unquote(encryption["encryption_option"]) == \
+        cfn_config["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"] == "SSE_KMS"
+    assert cfn_config["ResultConfiguration"]["EncryptionConfiguration"]["KmsKey"] == {"Fn::GetAtt": ["KmsKey", "Arn"]}
+    prefix = tf_defaults("athena")["results_prefix"]
+    assert cfn_config["ResultConfiguration"]["OutputLocation"] == {"Fn::Sub": f"s3://${{ArtifactsBucket}}/{prefix}"}
+
+
+def test_a_lake_reader_gets_what_a_query_needs(cfn):
+    tf_reader, cfn_reader = tf_statements("athena", "reader"), cfn_statements(props(cfn, "LakeReaderPolicy")["PolicyDocument"])
+    assert set(tf_reader) == set(cfn_reader) == {"Queries", "Catalog", "ListBuckets", "ReadLake", "WriteResults",
+                                                  "ProjectKey"}
+    for sid in tf_reader:
+        assert tf_actions(tf_reader[sid]) == cfn_actions(cfn_reader[sid]), sid
+    assert "athena:StartQueryExecution" in tf_actions(tf_reader["Queries"])
+    assert tf_reader["Queries"]["resources"] == ["${aws_athena_workgroup.this.arn}"]
+    assert "glue:Get*" in tf_actions(tf_reader["Catalog"])
+    assert tf_actions(tf_reader["ProjectKey"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert "s3:PutObject" in tf_actions(tf_reader["WriteResults"]) and tf_actions(tf_reader["ReadLake"]) == {"s3:GetObject"}
+    outputs = {unquote(k) for b in tf("athena", "outputs.tf")["output"] for k in b}
+    assert {"workgroup_name", "results_location", "reader_policy_arn"} <= outputs
+    assert {"AthenaWorkGroup", "AthenaResultsLocation", "LakeReaderPolicyArn"} <= set(cfn["Outputs"])
+
+

@@ -28,3 +28,17 @@ output "dashboard_name" {
   value       = module.pipeline.dashboard_name
 }
 
+output "athena_workgroup" {
+  description = "Athena workgroup that reads the lake"
+  value       = module.pipeline.athena_workgroup
+}
+
+output "athena_results_location" {
+  description = "S3 URI of the Athena query results"
+  value       = module.pipeline.athena_results_location
+}
+
+output "lake_reader_policy_arn" {
+  description = "IAM managed policy to attach to a reader of the lake"
+  value       = module.pipeline.lake_reader_policy_arn
+}

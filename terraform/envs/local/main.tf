@@ -15,6 +15,7 @@ provider "aws" {
   skip_region_validation = true
 
   endpoints {
+    athena         = var.endpoint
     cloudwatch     = var.endpoint
     ec2            = var.endpoint
     events         = var.endpoint

@@ -173,3 +173,15 @@ module "monitoring" {
   tags = local.tags
 }
 
+module "athena" {
+  source = "../athena"
+
+  name                           = var.name
+  database_name                  = module.glue.database_name
+  lake_bucket_arn                = module.s3.lake_bucket_arn
+  results_bucket                 = module.s3.artifacts_bucket
+  kms_key_arn                    = module.kms.key_arn
+  bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff_per_query
+  force_destroy                  = !var.deletion_protection
+  tags                           = local.tags
+}

@@ -93,3 +93,17 @@ output "drift_metric" {
   value       = module.monitoring.drift_metric
 }
 
+output "athena_workgroup" {
+  description = "Name of the Athena workgroup that reads the lake"
+  value       = module.athena.workgroup_name
+}
+
+output "athena_results_location" {
+  description = "S3 URI of the Athena query results"
+  value       = module.athena.results_location
+}
+
+output "lake_reader_policy_arn" {
+  description = "ARN of the IAM managed policy to attach to a reader of the lake"
+  value       = module.athena.reader_policy_arn
+}

@@ -244,3 +244,8 @@ variable "lake_metric_namespace" {
   default     = "CdcLake"
 }
 
+variable "athena_bytes_scanned_cutoff_per_query" {
+  description = "Bytes an Athena query of the lake may scan before it is cancelled"
+  type        = number
+  default     = 10737418240
+}
