@@ -121,9 +121,11 @@ def resolve(value, cfn: dict, placeholders: dict[str, str]):
         att = value["Fn::GetAtt"]
         return placeholders[".".join(att) if isinstance(att, list) else att]
     if isinstance(value, dict) and "Fn::Sub" in value:
-        text = value["Fn::Sub"]
+        text, variables = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+        # a variable of the list form is given by its placeholder (its value is an intrinsic)
+        known = {**params, **{k: placeholders.get(k) for k in variables}}
         text = re.sub(r"\$\{([A-Za-z0-9:.]+)\}",
-                      lambda m: str(params.get(m.group(1), placeholders.get(m.group(1)))), text)
+                      lambda m: str(known.get(m.group(1), placeholders.get(m.group(1)))), text)
         return text.replace("${!", "${")
     return value
 
@@ -309,10 +311,12 @@ def test_a_replaced_connector_keeps_its_offsets(cfn):
 
 def test_connector_configuration_is_the_template_rendered(cfn, env_example):
     placeholders = {"DbCluster.Endpoint.Address": "<host>", "DbCluster.Endpoint.Port": "<port>",
-                    "Name": cfn["Parameters"]["Name"]["Default"]}
+                    "Name": cfn["Parameters"]["Name"]["Default"], "Id": "<stack-id>"}
     cfn_config = {k: resolve(v, cfn, placeholders)
                   for k, v in props(cfn, "Connector")["ConnectorConfiguration"].items()}
-    secret = f"{placeholders['Name']}/{env_example['PG_CDC_USER']}"
+    # the secret is named after the stack's ID (it is retained), and the reference names the same secret
+    secret = f"{placeholders['Name']}-<stack-id>/{env_example['PG_CDC_USER']}"
+    assert resolve(props(cfn, "CdcUserSecret")["Name"], cfn, placeholders) == secret
     rendered = render_connector(load_template(ROOT / "connectors" / "postgres-source.json.tmpl"), {
         **env_example, "CONNECTOR_DB_HOST": "<host>", "CONNECTOR_DB_PORT": "<port>",
         "CONNECTOR_DB_PASSWORD_REF": f"${{secretsmanager:{secret}:password}}"})
@@ -634,3 +638,17 @@ def test_a_lake_reader_gets_what_a_query_needs(cfn):
     assert {"AthenaWorkGroup", "AthenaResultsLocation", "LakeReaderPolicyArn"} <= set(cfn["Outputs"])
 
 
+# ---- CloudFormation teardown ----------------------------------------------------------------------------------------
+
+
+def test_retained_resources_are_named_after_the_stack_so_a_new_stack_does_not_collide(cfn):
+    # delete-stack keeps them; a fixed name would make the next create-stack fail on it
+    naming = {"AWS::S3::Bucket": "BucketName", "AWS::SecretsManager::Secret": "Name"}
+    retained = {n: r for n, r in cfn["Resources"].items() if r.get("DeletionPolicy") == "Retain"}
+    assert set(retained) == {"LakeBucket", "ArtifactsBucket", "CdcUserSecret", "KmsKey"}
+    for name, resource in retained.items():
+        field = naming.get(resource["Type"])
+        if field is None:
+            assert resource["Type"] == "AWS::KMS::Key"  # a key has no name; its alias goes with the stack
+            continue
+        assert "AWS::StackId" in json.dumps(resource["Properties"][field]), name
