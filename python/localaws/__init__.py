@@ -6,6 +6,7 @@
 - kafkaconnect: MSK Connect custom plugins, worker configurations, connectors and their tags;
 - glue: DeleteConnection.
 
-server routes each request to these or to moto; `python -m localaws -H 127.0.0.1 -p 4566` runs it. What the
-additions keep lives in memory, like moto's own state, and is gone when the process ends.
+server routes each request to these or to moto; `python -m localaws -H 127.0.0.1 -p 4566 --state-dir DIR` runs it.
+persistence keeps moto's state and the additions' in DIR, saved after every request that may change it and restored
+at start; without --state-dir it lives in memory only, as moto's does.
 """

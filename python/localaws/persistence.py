@@ -1,0 +1,150 @@
+"""The endpoint's state on disk, so that a restart, or a SIGKILL, of the endpoint loses nothing it said had happened.
+
+moto keeps every resource in memory, in one BackendDict per service, and localaws' own stores (MSK configurations,
+MSK Connect) are module-level dicts. The server serves one request at a time; after one that may have changed
+something, and before its answer goes out, `Snapshots.save` writes each service the request used (every moto handler
+reaches its service, and any other it changes, through `<service>_backends[account]`, which is tracked here) to a
+file of its own, replaced atomically. `Snapshots.restore` puts them all back at start. Object bodies (S3 objects,
+uploaded parts: any large bytes) are not in those files but in `blobs/`, one file per content hash, written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import logging
+import pickle
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from moto.core.base_backend import BackendDict
+
+log = logging.getLogger("localaws")
+
+BLOB_MIN_BYTES = 64 * 1024  # smaller values stay in the service's file
+OWN = "localaws"  # the file name of localaws' own stores
+
+_touched: set[BackendDict] = set()
+_getitem = BackendDict.__getitem__
+
+
+def _tracked_getitem(self: BackendDict, account_id: str) -> Any:
+    _touched.add(self)
+    return _getitem(self, account_id)
+
+
+BackendDict.__getitem__ = _tracked_getitem
+
+
+def _file_name(backends: BackendDict) -> str:
+    """`<module>:<attribute>` of a moto BackendDict, e.g. moto.s3.models:s3_backends."""
+    module = importlib.import_module(backends.backend.__module__)
+    for name, value in vars(module).items():
+        if value is backends:
+            return f"{module.__name__}:{name}"
+    raise LookupError(f"moto backend {backends.service_name} is not an attribute of {module.__name__}")
+
+
+def _private_key(pem: bytes) -> Any:
+    return serialization.load_pem_private_key(pem, password=None)
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, blobs: Path, used: set[str]):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.blobs, self.used = blobs, used
+
+    def reducer_override(self, obj: Any) -> Any:
+        # moto's KMS keys hold cryptography's private keys, which do not pickle: keep them as PEM
+        if type(obj).__module__.startswith("cryptography.") and hasattr(obj, "private_bytes"):
+            pem = obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+            return _private_key, (pem,)
+        return NotImplemented
+
+    def persistent_id(self, obj: Any) -> str | None:
+        if type(obj) is not bytes or len(obj) < BLOB_MIN_BYTES:
+            return None
+        digest = hashlib.sha256(obj).hexdigest()
+        path = self.blobs / digest
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(obj)
+            tmp.replace(path)
+        self.used.add(digest)
+        return digest
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BufferedReader, blobs: Path, used: set[str]):
+        super().__init__(file)
+        self.blobs, self.used = blobs, used
+
+    def persistent_load(self, pid: str) -> bytes:
+        self.used.add(pid)
+        return (self.blobs / pid).read_bytes()
+
+
+class Snapshots:
+    """The state of every moto service in use and of localaws' own stores, one file each, in `folder`."""
+
+    def __init__(self, folder: Path, own_stores: dict[str, dict]):
+        self.folder = folder
+        self.blobs = folder / "blobs"
+        self.own_stores = own_stores  # name -> a module-level dict of localaws, filled in place on restore
+        self.blobs_of: dict[str, set[str]] = {}  # file -> the blobs it refers to
+        self.blobs.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def begin() -> None:
+        """A request starts: no service used yet."""
+        _touched.clear()
+
+    def save(self, own: bool) -> None:
+        """Write what the request used: the moto services it reached, and localaws' stores if `own`."""
+        files = {_file_name(b): dict(b) for b in _touched if b in BackendDict._instances}
+        if own:
+            files[OWN] = self.own_stores
+        for name, state in files.items():
+            buffer, used = io.BytesIO(), set()
+            _Pickler(buffer, self.blobs, used).dump(state)
+            path = self.folder / f"{name}.pickle"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(buffer.getvalue())
+            tmp.replace(path)
+            self.blobs_of[name] = used
+        if files:
+            self._forget_unused_blobs()
+
+    def _forget_unused_blobs(self) -> None:
+        used = set().union(*self.blobs_of.values())
+        for path in self.blobs.iterdir():
+            if path.name not in used:
+                path.unlink(missing_ok=True)
+
+    def restore(self) -> list[str]:
+        """Put the saved state back; the names of the files it came from."""
+        restored = []
+        for path in sorted(self.folder.glob("*.pickle")):
+            used: set[str] = set()
+            with path.open("rb") as handle:
+                state = _Unpickler(handle, self.blobs, used).load()
+            name = path.name.removesuffix(".pickle")
+            self.blobs_of[name] = used
+            if name == OWN:
+                for store, items in state.items():
+                    self.own_stores[store].clear()
+                    self.own_stores[store].update(items)
+            else:
+                module, attribute = name.split(":")
+                live: BackendDict = getattr(importlib.import_module(module), attribute)
+                live.clear()
+                live.update(state)
+                if live not in BackendDict._instances:
+                    BackendDict._instances.append(live)
+            restored.append(name)
+        if restored:
+            log.info("state restored from %s: %s", self.folder, ", ".join(restored))
+        return restored
