@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs and is missing: Debian packages (PostgreSQL server, envsubst,
-# jq, curl), the Python virtualenv from requirements.txt, and the JVM components from Maven Central.
+# jq, curl), the Python virtualenv from requirements.txt, the JVM components from Maven Central, and the lake's
+# object store (versitygw) from the Go module proxy.
 # Each step is skipped when its inputs have not changed since it last ran.
 . "$(dirname "$0")/lib.sh"
 
@@ -57,7 +58,19 @@ install_jvm() {
   stamp_write jvm "${inputs[@]}"
 }
 
+# versitygw, built from its Go module into $BUILD_DIR/bin (its go.mod names the Go toolchain it needs, which
+# GOTOOLCHAIN=auto fetches from the module proxy when the machine's is older).
+install_object_store() {
+  local bin="$BUILD_DIR/bin/versitygw"
+  if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | awk '/^Version/ {print $3}')" = "$VERSITYGW_VERSION" ]; then return; fi
+  command -v go >/dev/null || die "the lake's object store (versitygw) is built with Go 1.21 or newer, which is missing: install it (your distribution's golang package, if new enough), then rerun"
+  log "building the lake's object store, versitygw $VERSITYGW_VERSION, from its Go module into $BUILD_DIR/bin"
+  GOBIN="$BUILD_DIR/bin" GOTOOLCHAIN=auto GOFLAGS=-buildvcs=false go install -trimpath \
+    -ldflags "-X main.Version=$VERSITYGW_VERSION" "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+}
+
 install_debian_packages
 install_python
 install_jvm
+install_object_store
 log "install: done"

@@ -70,11 +70,11 @@ class JobRecords:
         self.cache: dict[str, BatchRecord] = {}
 
     def _keys(self, prefix: str, since_ms: int = 0) -> list[str]:
-        """Keys under prefix, those last written before since_ms left out."""
+        """Keys of the objects under prefix (not folder markers), those last written before since_ms left out."""
         keys = []
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             keys += [o["Key"] for o in page.get("Contents", [])
-                     if o["LastModified"].timestamp() * 1000 >= since_ms]
+                     if not o["Key"].endswith("/") and o["LastModified"].timestamp() * 1000 >= since_ms]
         return keys
 
     def batches(self, since_ms: int = 0) -> list[BatchRecord]:

@@ -55,8 +55,8 @@ def connector_config(stack: Stack, topics: list[str], secrets_file: Path) -> dic
         "iceberg.catalog.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
         "iceberg.catalog.s3.endpoint": stack.s3_endpoint,
         "iceberg.catalog.s3.path-style-access": "true",
-        "iceberg.catalog.s3.access-key-id": "test",
-        "iceberg.catalog.s3.secret-access-key": "test",
+        "iceberg.catalog.s3.access-key-id": stack["OBJECT_STORE_ACCESS_KEY"],
+        "iceberg.catalog.s3.secret-access-key": f"${{file:{secrets_file}:s3_secret}}",
         "iceberg.catalog.client.region": stack["AWS_REGION"],
     }
 
@@ -127,9 +127,10 @@ class Connect:
 
 
 def write_secret(stack: Stack) -> Path:
-    """The catalog user's password in a file only the worker reads, referenced from the connector config."""
+    """The catalog user's password and the object store's secret key in a file only the worker reads, referenced from
+    the connector config."""
     path = stack.path("STATE_DIR") / "secrets" / "bench-catalog.properties"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"password={stack['PG_APP_PASSWORD']}\n")
+    path.write_text(f"password={stack['PG_APP_PASSWORD']}\ns3_secret={stack['OBJECT_STORE_SECRET_KEY']}\n")
     path.chmod(0o600)
     return path

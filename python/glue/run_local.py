@@ -1,8 +1,8 @@
 """Run the Glue job against the local stack: `python -m glue.run_local` (after `. scripts/lib.sh`).
 
 Builds a spark-submit command line of python/glue/cdc_to_lake.py from the stack's settings (environment
-variables exported by scripts/lib.sh), prepares what AWS would already have (the lake's bucket on the local S3
-endpoint, the Iceberg JDBC catalog's schema in the local PostgreSQL), then replaces itself with spark-submit,
+variables exported by scripts/lib.sh), prepares what AWS would already have (the lake's bucket in the local object
+store, the Iceberg JDBC catalog's schema in the local PostgreSQL), then replaces itself with spark-submit,
 so a supervisor's signals reach Spark directly.
 
     python -m glue.run_local            prepare, then run the job (in the foreground)
@@ -46,7 +46,8 @@ class Settings:
 
 
 def s3_endpoint(s: Settings) -> str:
-    return f"http://{s['AWS_ENDPOINT_HOST']}:{s['AWS_ENDPOINT_PORT']}"
+    """The lake's S3: the local object store."""
+    return f"http://{s['OBJECT_STORE_HOST']}:{s['OBJECT_STORE_PORT']}"
 
 
 def catalog_uri(s: Settings) -> str:
@@ -112,10 +113,10 @@ def command(s: Settings, extra_args: list[str] | None = None) -> list[str]:
 
 
 def environment(s: Settings) -> dict[str, str]:
-    """Variables the job needs besides the stack's: credentials for the local endpoint, the catalog password."""
+    """Variables the job needs besides the stack's: the object store's credentials, the catalog password."""
     return {
-        "AWS_ACCESS_KEY_ID": s.env.get("AWS_ACCESS_KEY_ID") or "test",
-        "AWS_SECRET_ACCESS_KEY": s.env.get("AWS_SECRET_ACCESS_KEY") or "test",
+        "AWS_ACCESS_KEY_ID": s["OBJECT_STORE_ACCESS_KEY"],
+        "AWS_SECRET_ACCESS_KEY": s["OBJECT_STORE_SECRET_KEY"],
         "AWS_REGION": s["AWS_REGION"],
         PASSWORD_ENV: s["PG_APP_PASSWORD"],
         "PYSPARK_PYTHON": sys.executable,
@@ -128,10 +129,13 @@ def prepare(s: Settings) -> None:
     """Create, if missing, what the job expects to exist: the bucket and the catalog's schema."""
     import boto3
     import psycopg2
+    from botocore.config import Config
     from psycopg2 import sql
 
     s3 = boto3.client("s3", endpoint_url=s3_endpoint(s), region_name=s["AWS_REGION"],
-                      aws_access_key_id="test", aws_secret_access_key="test")
+                      aws_access_key_id=s["OBJECT_STORE_ACCESS_KEY"],
+                      aws_secret_access_key=s["OBJECT_STORE_SECRET_KEY"],
+                      config=Config(s3={"addressing_style": "path"}))
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if s["LAKE_BUCKET"] not in existing:
         s3.create_bucket(Bucket=s["LAKE_BUCKET"])

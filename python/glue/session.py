@@ -53,6 +53,9 @@ def hadoop_conf(opts: JobOptions) -> dict[str, str]:
         "fs.s3a.aws.credentials.provider": "com.amazonaws.auth.EnvironmentVariableCredentialsProvider",
         # no bucket probe at start-up: the local endpoint's bucket is created by run_local
         "fs.s3a.bucket.probe": "0",
+        # A filesystem-backed store (the local object store) keeps a "directory/" marker as the folder itself and
+        # will not delete it while it holds files; s3a would try after every write, and retry for minutes.
+        "fs.s3a.directory.marker.retention": "keep",
     }
     if opts.region:
         conf["fs.s3a.endpoint.region"] = opts.region

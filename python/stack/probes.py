@@ -8,7 +8,7 @@ import requests
 from botocore.config import Config
 from kafka import KafkaAdminClient
 
-from stack.settings import Component, connect_url, local_client, setting
+from stack.settings import Component, connect_url, lake_s3, local_client, setting
 
 
 def port_in_use(component: Component) -> bool:
@@ -42,8 +42,15 @@ def probe_connect(component: Component) -> None:
     response.raise_for_status()
 
 
+QUICK = Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5)
+
+
 def probe_aws(component: Component) -> None:
-    local_client("s3", Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5)).list_buckets()
+    local_client("sts", QUICK).get_caller_identity()
+
+
+def probe_objectstore(component: Component) -> None:
+    lake_s3(QUICK).list_buckets()
 
 
 PROBES = {
@@ -51,4 +58,5 @@ PROBES = {
     "kafka": probe_kafka,
     "connect": probe_connect,
     "aws": probe_aws,
+    "objectstore": probe_objectstore,
 }

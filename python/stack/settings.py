@@ -38,6 +38,7 @@ def components() -> dict[str, Component]:
         "kafka": make("kafka", "KAFKA_HOST", "KAFKA_PORT"),
         "connect": make("connect", "CONNECT_HOST", "CONNECT_PORT"),
         "aws": make("aws", "AWS_ENDPOINT_HOST", "AWS_ENDPOINT_PORT"),
+        "objectstore": make("objectstore", "OBJECT_STORE_HOST", "OBJECT_STORE_PORT"),
     }
 
 
@@ -54,6 +55,19 @@ def aws_endpoint_url() -> str:
 
 
 def local_client(service: str, config: Config | None = None):
-    """A boto3 client of the local AWS endpoint (it takes any credentials): local_client("s3"), ..."""
+    """A boto3 client of the local AWS endpoint (it takes any credentials): local_client("secretsmanager"), ..."""
     return boto3.client(service, endpoint_url=aws_endpoint_url(), region_name=setting("AWS_REGION"),
                         aws_access_key_id="test", aws_secret_access_key="test", config=config)
+
+
+def object_store_url() -> str:
+    return f"http://{setting('OBJECT_STORE_HOST')}:{setting('OBJECT_STORE_PORT')}"
+
+
+def lake_s3(config: Config | None = None):
+    """A boto3 S3 client of the lake's object store (path-style, with the store's credentials)."""
+    path_style = Config(s3={"addressing_style": "path"})
+    return boto3.client("s3", endpoint_url=object_store_url(), region_name=setting("AWS_REGION"),
+                        aws_access_key_id=setting("OBJECT_STORE_ACCESS_KEY"),
+                        aws_secret_access_key=setting("OBJECT_STORE_SECRET_KEY"),
+                        config=path_style.merge(config) if config else path_style)

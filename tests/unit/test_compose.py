@@ -21,9 +21,10 @@ COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
 CONNECTOR_TEMPLATES = sorted((ROOT / "connectors").glob("*.json.tmpl"))
 
 # The services that publish a port to the host, and the native setting that port must equal.
-PORT_SETTINGS = {"postgres": "PG_PORT", "kafka": "KAFKA_PORT", "connect": "CONNECT_PORT", "aws": "AWS_ENDPOINT_PORT"}
+PORT_SETTINGS = {"postgres": "PG_PORT", "kafka": "KAFKA_PORT", "connect": "CONNECT_PORT", "aws": "AWS_ENDPOINT_PORT",
+                 "objectstore": "OBJECT_STORE_PORT"}
 IMAGE_SETTINGS = {"postgres": "POSTGRES_IMAGE", "kafka": "KAFKA_IMAGE", "connect": "DEBEZIUM_CONNECT_IMAGE",
-                  "aws": "MOTO_IMAGE"}
+                  "aws": "MOTO_IMAGE", "objectstore": "VERSITYGW_IMAGE"}
 # Set by scripts/register-connector.sh from the settings named here, not passed by Compose.
 DERIVED_BY_REGISTER_SCRIPT = {"CONNECTOR_DB_PASSWORD_REF": "SECRETS_FILE"}
 

@@ -102,7 +102,8 @@ def test_local_run_is_spark_submit_of_the_glue_script_with_bounded_resources(tmp
     (tmp_path / "jvm" / "spark" / "iceberg.jar").touch()
     env = {"KAFKA_HOST": "127.0.0.1", "KAFKA_PORT": "9092", "TOPIC_PREFIX": "shop", "PG_SCHEMA": "shop",
            "PG_HOST": "127.0.0.1", "PG_PORT": "15432", "PG_DATABASE": "shop", "PG_APP_USER": "app",
-           "PG_APP_PASSWORD": "secret", "AWS_ENDPOINT_HOST": "127.0.0.1", "AWS_ENDPOINT_PORT": "4566",
+           "PG_APP_PASSWORD": "secret", "OBJECT_STORE_HOST": "127.0.0.1", "OBJECT_STORE_PORT": "7070",
+           "OBJECT_STORE_ACCESS_KEY": "lake", "OBJECT_STORE_SECRET_KEY": "lake-secret",
            "AWS_REGION": "us-east-1", "STATE_DIR": str(tmp_path / "state"), "BUILD_DIR": str(tmp_path),
            "LAKE_BUCKET": "cdc-lake", "LAKE_DATABASE": "shop", "LAKE_CATALOG_SCHEMA": "iceberg_catalog",
            "JOB_TRIGGER_SECONDS": "5", "JOB_DRIVER_MEMORY": "2g", "JOB_STARTING_OFFSETS": "earliest"}
@@ -115,7 +116,9 @@ def test_local_run_is_spark_submit_of_the_glue_script_with_bounded_resources(tmp
     script = cmd.index(str(run_local.ENTRY_SCRIPT))
     args = {k.removeprefix("--"): v for k, v in zip(cmd[script + 1::2], cmd[script + 2::2], strict=True)}
     opts = JobOptions.from_mapping(args, env=run_local.environment(settings))
-    assert (opts.catalog, opts.s3_endpoint, opts.catalog_password) == ("jdbc", "http://127.0.0.1:4566", "secret")
+    # the lake is in the object store, with the store's credentials
+    assert (opts.catalog, opts.s3_endpoint, opts.catalog_password) == ("jdbc", "http://127.0.0.1:7070", "secret")
+    assert run_local.environment(settings)["AWS_SECRET_ACCESS_KEY"] == "lake-secret"
     assert "secret" not in " ".join(cmd)
 
 
