@@ -48,3 +48,11 @@ psql_admin() { as_pg_user "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$STATE_DIR
 supervisorctl() { "$VENV/bin/supervisorctl" -c "$ROOT/config/supervisord.conf" "$@"; }
 program_running() { supervisorctl status "$1" 2>/dev/null | grep -q RUNNING; }
 supervisord_running() { [ -f "$STATE_DIR/supervisord.pid" ] && kill -0 "$(cat "$STATE_DIR/supervisord.pid")" 2>/dev/null; }
+# Stop supervisord and, through it, every program (the highest priority first: producer and job before what they
+# use), and wait until it has exited so the ports are free afterwards.
+stop_supervisord() {
+  local pid; pid=$(cat "$STATE_DIR/supervisord.pid")
+  supervisorctl shutdown >/dev/null
+  for _ in $(seq 180); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
+  die "supervisord (pid $pid) has not exited 180 s after shutdown; see $STATE_DIR/logs/supervisord.log"
+}

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Brings the whole local pipeline up as supervised processes: PostgreSQL, Kafka (KRaft), the local AWS
-# endpoint, Kafka Connect with Debezium, the registered connector, the Glue job (spark-submit) and the
-# producer. Each step checks
-# what is already there first, so running it again changes nothing that runs.
+# endpoint, the lake's object store, Kafka Connect with Debezium, the registered connector, the Glue job
+# (spark-submit) and the producer. Each step checks what is already there first, so running it again changes
+# nothing that runs, and after `make local-down` it resumes on the data the stack kept.
 . "$(dirname "$0")/lib.sh"
 
 "$ROOT/scripts/install.sh"
 PG_BIN=$(pg_bindir) && export PG_BIN  # install.sh may just have installed PostgreSQL
-mkdir -p "$STATE_DIR"/{logs,conf,kafka/data}
+mkdir -p "$STATE_DIR"/{logs,conf,kafka/data,objectstore,aws}
 
 init_postgres() {
   local data="$STATE_DIR/postgres/data"
@@ -60,17 +60,19 @@ render_configs
 format_kafka
 # The settings supervisord's programs run with: its environment is fixed when it starts.
 settings_now() { env | grep -E "^($(grep -oE '^[A-Z_0-9]+' "$ROOT/.env.example" | paste -sd'|'))=" | sort; }
+if [ -f "$STATE_DIR/settings.env" ]; then  # the stack's data was made with these
+  changed=$(settings_now | diff - "$STATE_DIR/settings.env" | grep -oE '^[<>] [A-Z_0-9]+' | cut -c3- | sort -u | paste -sd' ') || true
+  [ -z "$changed" ] || die "settings changed since the stack's data was made ($changed); to apply them: make teardown && make local-up (teardown removes the stack's data)"
+fi
 if supervisord_running; then
   log "supervisord: already running (pid $(cat "$STATE_DIR/supervisord.pid"))"
-  changed=$(settings_now | diff - "$STATE_DIR/settings.env" | grep -oE '^[<>] [A-Z_0-9]+' | cut -c3- | sort -u | paste -sd' ') || true
-  [ -z "$changed" ] || die "settings changed since the stack started ($changed); to apply them: make teardown && make local-up (teardown removes the stack's data)"
 else
-  python -m stack check-ports postgres kafka aws connect  # before anything starts
+  python -m stack check-ports postgres kafka aws objectstore connect  # before anything starts
   settings_now >"$STATE_DIR/settings.env"
   "$VENV/bin/supervisord" -c "$ROOT/config/supervisord.conf"
 fi
 
-start postgres kafka aws
+start postgres kafka aws objectstore
 "$ROOT/scripts/bootstrap-db.sh"
 start connect
 "$ROOT/scripts/register-connector.sh"
@@ -90,7 +92,9 @@ Local pipeline is up (state and logs in $STATE_DIR):
   PostgreSQL      postgresql://$PG_APP_USER@$PG_HOST:$PG_PORT/$PG_DATABASE   (schema $PG_SCHEMA)
   Kafka           $KAFKA_HOST:$KAFKA_PORT
   Kafka Connect   http://$CONNECT_HOST:$CONNECT_PORT/connectors/$CONNECTOR_NAME/status
-  AWS endpoint    http://$AWS_ENDPOINT_HOST:$AWS_ENDPOINT_PORT
+  AWS endpoint    http://$AWS_ENDPOINT_HOST:$AWS_ENDPOINT_PORT   (state in $STATE_DIR/aws)
+  Object store    http://$OBJECT_STORE_HOST:$OBJECT_STORE_PORT   (files in $STATE_DIR/objectstore)
   Lake            s3://$LAKE_BUCKET (Iceberg tables $LAKE_DATABASE.*, catalog in PostgreSQL schema $LAKE_CATALOG_SCHEMA)
 Watch changes flow:  make watch TABLE=orders     The lake:  make lake TABLE=orders     Everything:  make status
+Stop, keeping the data:  make local-down         Stop and remove everything:  make teardown
 INFO

@@ -16,10 +16,7 @@ if supervisord_running; then
       "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$PG_SLOT'" >/dev/null
   fi
   log "stopping the local stack (supervisord pid $(cat "$STATE_DIR/supervisord.pid"))"
-  pid=$(cat "$STATE_DIR/supervisord.pid")
-  supervisorctl shutdown >/dev/null
-  # supervisord stops its children before it exits; wait for that so the ports are free afterwards.
-  for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  stop_supervisord
 else
   log "local stack: not running"
 fi
