@@ -75,3 +75,11 @@ def test_maintenance_folds_delete_files_into_data_files_and_keeps_the_rows(spark
     assert [tuple(r) for r in spark.sql(f"SELECT id, note FROM {table} ORDER BY id").collect()] == [(1, "n"), (2, "u")]
     content = [r.content for r in spark.sql(f"SELECT content FROM {table}.files").collect()]
     assert content == [0]  # one data file, no delete files
+
+
+def test_maintenance_that_fails_is_skipped_and_the_stream_goes_on(spark, orders, caplog):
+    writer = BatchWriter(glue_spark.lake(), maintenance_every=1)
+    writer.touched.add("gone")  # a mirror dropped after its last batch, before its upkeep
+    report = writer(orders.batch(spark, [message("c", 10, table=orders.table, after=ROW)]), 0)
+    assert report.tables == {orders.table: 1}
+    assert "maintenance of test.gone skipped this round" in caplog.text
