@@ -1,50 +1,15 @@
-"""Driving the local stack for a bench run: supervised programs (stop, start, restart, their pids) and the Glue job's
-freshness. Everything stopped for a run is started again by `Restorer`, whatever happens."""
+"""Driving the local stack for a bench run: the Glue job's freshness and restarts; everything stopped for a run is
+started again by `Restorer`, whatever happens. Programs are started and stopped through stack.supervisor."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 
 from bench.config import ROOT
+from stack import supervisor
 from stack.settings import log_file as stack_log_file
-
-SUPERVISOR_CONF = ROOT / "config" / "supervisord.conf"
-
-
-def _supervisorctl(*args: str) -> subprocess.CompletedProcess:
-    venv = Path(os.environ.get("VENV", ROOT / ".venv"))
-    return subprocess.run([str(venv / "bin" / "supervisorctl"), "-c", str(SUPERVISOR_CONF), *args],
-                          capture_output=True, text=True, check=False)
-
-
-def supervisorctl(*args: str) -> str:
-    result = _supervisorctl(*args)
-    # status exits 3 when a program is stopped: only the output says what went wrong
-    if result.returncode not in (0, 3) or "ERROR" in result.stdout:
-        raise RuntimeError(f"supervisorctl {' '.join(args)} failed: {result.stdout.strip()} {result.stderr.strip()}")
-    return result.stdout
-
-
-def is_running(program: str) -> bool:
-    return " RUNNING " in supervisorctl("status", program)
-
-
-def pid(program: str) -> int | None:
-    """The program's pid; None when it is not running (supervisorctl then prints 0 and exits 1)."""
-    text = _supervisorctl("pid", program).stdout.strip()
-    return int(text) if text.isdigit() and text != "0" else None
-
-
-def stop(program: str) -> None:
-    supervisorctl("stop", program)
-
-
-def start(program: str) -> None:
-    if not is_running(program):
-        supervisorctl("start", program)
 
 
 def process_started_at(process_id: int) -> float:
@@ -62,12 +27,12 @@ def job_is_stale(job_pid: int) -> bool:
     return newest > process_started_at(job_pid)
 
 
-def restart_job(timeout: float = 300, command: str = "restart") -> float:
+def restart_job(timeout: float = 300, restart: bool = True) -> float:
     """(Re)start the Glue job and wait until its streaming query runs (its log says so); the seconds it took."""
     log_file = Path(stack_log_file("glue"))
     offset = log_file.stat().st_size if log_file.exists() else 0
     started = time.monotonic()
-    supervisorctl(command, "glue")
+    (supervisor.restart if restart else supervisor.start)("glue")
     while time.monotonic() - started < timeout:
         with log_file.open("rb") as handle:
             handle.seek(offset)
@@ -84,15 +49,15 @@ class Restorer:
         self.stopped: list[str] = []
 
     def stop(self, program: str) -> None:
-        if is_running(program):
-            stop(program)
+        if supervisor.is_running(program):
+            supervisor.stop(program)
             if program not in self.stopped:
                 self.stopped.append(program)
 
     def restore(self) -> list[str]:
         restored = []
         for program in reversed(self.stopped):
-            start(program)
+            supervisor.start(program)
             restored.append(program)
         self.stopped.clear()
         return restored

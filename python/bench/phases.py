@@ -20,7 +20,8 @@ from bench.events import ChangeEvent, Topics
 from bench.lake import JobRecords, Visibility, peer_positions
 from bench.samplers import OffsetSampler, ProcessSampler, Sampler
 from bench.workload import Workload, read_journal, run_producer
-from stack.settings import local_client
+from stack import supervisor
+from stack.settings import lake_s3
 
 log = logging.getLogger("bench")
 
@@ -90,7 +91,7 @@ class CatalogTables:
 
     def __init__(self, stack: Stack, namespace: str):
         self.stack, self.namespace = stack, namespace
-        self.s3 = local_client("s3")
+        self.s3 = lake_s3()
 
     def locations(self) -> dict[str, str]:
         with psycopg2.connect(self.stack.app_dsn) as conn, conn.cursor() as cur:
@@ -133,7 +134,7 @@ def wait_lake(ctx: Context, pipeline: str, ends: dict, peer_target: int | None) 
 def component_pids() -> dict[str, int]:
     pids = {}
     for name in COMPONENTS:
-        pid = control.pid(name)
+        pid = supervisor.pid(name)
         if pid:
             pids[name] = pid
     return pids
@@ -155,7 +156,7 @@ def run_phase(ctx: Context, pipeline: str, workload: Workload, index: int) -> di
     label = f"{pipeline}-{workload.name}-{index}"
     log.info("%s: %s", label, workload.describe())
     # idle first: nothing of an earlier run is still on its way
-    if ctx.restorer is not None and control.is_running("producer"):
+    if ctx.restorer is not None and supervisor.is_running("producer"):
         ctx.restorer.stop("producer")
         ctx.notes.append(f"Before {label}: the stack's producer had been started again by someone else; stopped.")
     ends = wait_kafka_stable(ctx.topics, None, 0, ctx.catch_up_timeout, settle=30, notes=ctx.notes)

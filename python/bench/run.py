@@ -18,7 +18,8 @@ from bench.lake import JobRecords
 from bench.workload import Workload
 from glue import run_local
 from glue.lake import local_options
-from stack.settings import local_client
+from stack import supervisor
+from stack.settings import lake_s3
 
 log = logging.getLogger("bench")
 PERF_MIN_RECORDS = 50_000
@@ -47,7 +48,7 @@ def spark_reader():
 
 def ensure_job(stack: Stack, notes: list[str]) -> None:
     """The job runs, and runs the code in the tree (it writes the batch records the latencies come from)."""
-    pid = control.pid("glue")
+    pid = supervisor.pid("glue")
     if pid is None:
         raise SystemExit("bench: the Glue job is not running; start the stack with `make local-up`")
     if control.job_is_stale(pid):
@@ -63,7 +64,7 @@ def load_peer_plugin(stack: Stack, connect: peer.Connect, notes: list[str]) -> N
     from stack.connect import wait_running
 
     log.info("restarting Kafka Connect to load the Iceberg sink plugin")
-    control.supervisorctl("restart", "connect")
+    supervisor.restart("connect")
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
@@ -127,7 +128,7 @@ def restart_job(ctx: phases.Context, restorer: control.Restorer, stopped_at: dic
         return {}
     ends = ctx.topics.end_offsets()
     backlog = sum(max(0, o - stopped_at.get(tp, 0)) for tp, o in ends.items())
-    seconds = control.restart_job(command="start")
+    seconds = control.restart_job(restart=False)
     restorer.stopped.remove("glue")
     return {"backlog_messages": backlog, "start_seconds": round(seconds, 1)}
 
@@ -149,7 +150,7 @@ def run(options: Options, stack: Stack) -> Path:
     restorer = control.Restorer()
     topics = Topics(stack.kafka, stack["TOPIC_PREFIX"], stack["PG_SCHEMA"])
     job_options = local_options(run_local.Settings(stack.env))
-    job = JobRecords(local_client("s3"), job_options.metrics_uri, job_options.checkpoint_uri)
+    job = JobRecords(lake_s3(), job_options.metrics_uri, job_options.checkpoint_uri)
     ctx = phases.Context(stack, topics, job, run_dir, options.catch_up_timeout, spark_reader, restorer)
     ctx.notes = results["notes"]
     try:
