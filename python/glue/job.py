@@ -153,7 +153,11 @@ class BatchWriter:
                 skipped[label] = "no primary key (Kafka messages without key)"
             else:
                 by_mirror.setdefault(tb.mirror, []).append(tb)
-        requests = self.states.requests(spark)
+        requests, floors = self.states.requests(spark)
+        for uri, (position, cause) in floors.items():
+            for mirror in self._mirror_names(spark):
+                self.mirrors.forget_before(spark, mirror, position, cause)
+            self.states.done(spark, uri)
         paused_before = self.states.load(spark)
         names = (set(by_mirror) | {c.mirror for c in controls if c.mirror not in self.lake.reserved} | set(requests)
                  | {m for m in paused_before if self.states.due(spark, m)})
@@ -175,6 +179,11 @@ class BatchWriter:
                 merged[mirror] = applied
         self.markers.flush(spark)
         return merged, skipped, paused
+
+    def _mirror_names(self, spark: SparkSession) -> list[str]:
+        """Every mirror in the lake's namespace (not the lake's own tables)."""
+        rows = spark.sql(f"SHOW TABLES IN {q(self.lake.catalog)}.{q(self.lake.database)}").collect()
+        return sorted(r.tableName for r in rows if r.tableName not in self.lake.reserved)
 
     def _is_ddl(self, tb: TableBatch) -> bool:
         return self.lake.ddl_topic is not None and tb.topics == {self.lake.ddl_topic}

@@ -5,6 +5,8 @@
   `make status` reads these.
 - `requests/<kind>-<mirror>.json`: `make rebuild TABLE=...` asks the running job (the mirrors' only writer) to rebuild
   a mirror from the change log; the job deletes the request when done, which is what the command waits for.
+- `requests/floor.json`: `make recover-slot` tells the job that nothing before a place counts for any mirror (the slot
+  was lost, every table is snapshotted again after it): each mirror forgets its rows from before, as after a TRUNCATE.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ log = logging.getLogger(__name__)
 
 FIRST_RETRY_SECONDS = 60
 MAX_RETRY_SECONDS = 1800
-REBUILD = "rebuild"
+REBUILD, FLOOR = "rebuild", "floor"
 
 
 @dataclass
@@ -77,13 +79,15 @@ class TableStates:
         paused = self.load(spark).get(mirror)
         return paused is not None and paused.next_attempt_ms <= time.time() * 1000
 
-    def requests(self, spark: SparkSession) -> dict[str, str]:
-        """{mirror: request uri} of pending rebuild requests."""
-        found = {}
+    def requests(self, spark: SparkSession) -> tuple[dict[str, str], dict[str, tuple[tuple[int, int], str]]]:
+        """Pending requests: ({mirror: uri} of rebuilds, {uri: (place, cause)} of floors for every mirror)."""
+        rebuilds, floors = {}, {}
         for uri, value in objects.list_json(spark, self.requests_uri).items():
             if value and value.get("kind") == REBUILD and value.get("mirror"):
-                found[value["mirror"]] = uri
-        return found
+                rebuilds[value["mirror"]] = uri
+            elif value and value.get("kind") == FLOOR:
+                floors[uri] = ((int(value["commit_lsn"]), int(value["lsn"])), value.get("cause", FLOOR))
+        return rebuilds, floors
 
     def done(self, spark: SparkSession, request_uri: str) -> None:
         objects.delete(spark, request_uri)

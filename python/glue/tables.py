@@ -177,7 +177,7 @@ class MirrorWriter:
                 self.markers.raise_floor(spark, mirror, c.position, c.kind)
                 return self.rebuild(spark, mirror)
             if c.kind == TRUNCATED:
-                self._truncate(spark, mirror, c.position)
+                self.forget_before(spark, mirror, c.position, TRUNCATED)
             elif c.kind == ALTERED and current is not None and c.columns is not None:
                 self.mirrors[mirror] = schema.drop_columns(spark, self.table(mirror), current, c.columns)
         if tb is None or not tb.key_cols:
@@ -221,11 +221,12 @@ class MirrorWriter:
 
     # ---- steps -------------------------------------------------------------------------------------------------
 
-    def _truncate(self, spark: SparkSession, mirror: str, position: Position) -> None:
-        self.markers.raise_floor(spark, mirror, position, TRUNCATED)
+    def forget_before(self, spark: SparkSession, mirror: str, position: Position, cause: str) -> None:
+        """Nothing at or before `position` counts for the mirror any more (a TRUNCATE, a slot recovered)."""
+        self.markers.raise_floor(spark, mirror, position, cause)
         if self._mirror(spark, mirror) is not None:
             self._delete_before(spark, mirror, position)
-        log.info("%s: TRUNCATE at %s", mirror, position)
+        log.info("%s: %s at %s: every row before it removed", mirror, cause, position)
 
     def _delete_before(self, spark: SparkSession, mirror: str, position: Position) -> None:
         c, lsn = position

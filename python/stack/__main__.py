@@ -86,6 +86,10 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
     repair.rebuild(args.table, args.timeout)
 
 
+def cmd_recover_slot(args: argparse.Namespace) -> None:
+    repair.recover_slot(args.timeout, args.force)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -136,6 +140,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("table")
     p.add_argument("--timeout", type=float, default=3600)
     p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("recover-slot", help="replace a lost replication slot and re-read every table into the lake")
+    p.add_argument("--timeout", type=float, default=3600)
+    p.add_argument("--force", action="store_true", help="even when the slot is not lost")
+    p.set_defaults(func=cmd_recover_slot)
 
     args = parser.parse_args(argv)
     try:

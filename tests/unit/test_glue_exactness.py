@@ -135,7 +135,7 @@ def test_a_paused_table_catches_up_from_the_change_log_when_asked_to_rebuild(spa
                        {"kind": "rebuild", "mirror": orders.table})
     writer(orders.batch(spark, [ev("c", 30, orders, after=row(3))]), 3)
     assert mirror(spark, orders) == [(1, "while paused"), (2, "note 2"), (3, "note 3")]
-    assert writer.states.requests(spark) == {}
+    assert writer.states.requests(spark) == ({}, {})
 
 
 # ---- 4. TOAST placeholders of every type --------------------------------------------------------------------------
@@ -239,6 +239,21 @@ def test_a_truncate_removes_the_rows_before_it_and_keeps_those_after(spark, orde
     writer(orders.batch(spark, [truncate(20, orders.table), ev("c", 21, orders, after=row(3))]), 1)
     writer(orders.batch(spark, [ev("u", 15, orders, after=row(1, note="older than the truncate"))]), 2)
     assert mirror(spark, orders) == [(3, "note 3")]
+
+
+def test_after_a_lost_slot_every_mirror_forgets_its_rows_before_the_new_slot_and_keeps_the_new_snapshot(
+        spark, orders, writer):
+    customers = Topic(unique("customers"))
+    writer(orders.batch(spark, [ev("c", 10, orders, after=row(1)), ev("c", 11, orders, after=row(2))])
+           .union(customers.batch(spark, [ev("c", 12, customers, after=row(7))])), 0)
+    # make recover-slot: a new slot at 100, then Debezium snapshots again (row 2 was deleted while nothing streamed)
+    objects.write_json(spark, f"{writer.states.requests_uri}/floor.json",
+                       {"kind": "floor", "commit_lsn": 99, "lsn": 99, "cause": "slot lost"})
+    writer(orders.batch(spark, [ev("r", 120, orders, after=row(1, note="snapshot again"), commit=SNAPSHOT),
+                                ev("u", 50, orders, after=row(2, note="an old event, late"))]), 1)
+    assert mirror(spark, orders) == [(1, "snapshot again")]
+    assert mirror(spark, customers) == []  # every mirror, not only those of the batch
+    assert writer.states.requests(spark) == ({}, {})
 
 
 def test_a_dropped_column_leaves_the_mirror(spark, orders, writer):
