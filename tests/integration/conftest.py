@@ -1,6 +1,5 @@
 """Fixtures for the end-to-end suites: they run against the local stack that `make e2e-test` starts."""
 
-import json
 import os
 import subprocess
 import sys
@@ -71,15 +70,6 @@ def supervise(*args: str, check: bool = True) -> None:
     """supervisorctl of the local stack, e.g. supervise("stop", "connect")."""
     subprocess.run(["bash", "-c", '. scripts/lib.sh && supervisorctl "$@"', "supervise", *args],
                    cwd=ROOT, check=check, capture_output=True)
-
-
-def journal_of(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        entries = [json.loads(line) for line in handle if line.strip()]
-    for entry in entries:
-        # The journal has txid_current() (64-bit, with epoch); Debezium's source.txId is the 32-bit xid.
-        entry["txid"] %= 2**32
-    return entries
 
 
 def app_dsn_of_stack() -> str:

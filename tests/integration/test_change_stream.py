@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from cdc import TopicReader, key_of, match_journal
-from conftest import journal_of, producer_command
+from conftest import producer_command
+from stack.lakecheck import read_journal
 
 CHANGES = 3000
 
@@ -23,7 +24,7 @@ def streamed(tmp_path_factory):
     journal_path: Path = tmp_path_factory.mktemp("stream") / "journal.jsonl"
     subprocess.run(producer_command("--count", str(CHANGES), "--rate", "0", "--seed", "7",
                                     "--journal", str(journal_path)), check=True)
-    journal = journal_of(journal_path)
+    journal = read_journal(journal_path)
     events = reader.read_until(topics, start, lambda got: not match_journal(journal, got).missing, timeout=180)
     reader.close()
     return journal, events

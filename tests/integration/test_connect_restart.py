@@ -5,8 +5,9 @@ import subprocess
 import time
 
 from cdc import match_journal
-from conftest import journal_of, producer_command, supervise
+from conftest import producer_command, supervise
 from stack.connect import wait_running
+from stack.lakecheck import read_journal
 
 
 def test_no_committed_change_is_lost_when_connect_restarts(reader, topic_for, tmp_path, record_property):
@@ -27,7 +28,7 @@ def test_no_committed_change_is_lost_when_connect_restarts(reader, topic_for, tm
         supervise("start", "connect", check=False)  # leave the stack whole even if an assertion failed
         wait_running(os.environ["CONNECTOR_NAME"], timeout=120)
 
-    journal = journal_of(journal_path)
+    journal = read_journal(journal_path)
     events = reader.read_until(topics, start, lambda got: not match_journal(journal, got).missing, timeout=180)
     result = match_journal(journal, events)
     record_property("changes", len(journal))

@@ -10,8 +10,8 @@ import psycopg2
 import pytest
 
 from conftest import ROOT, admin_sql, app_dsn_of_stack
-from mirrors import settle
 from stack import repair
+from stack.lakecheck import settle
 
 SCHEMA = os.environ.get("PG_SCHEMA", "shop")
 

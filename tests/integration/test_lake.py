@@ -1,6 +1,5 @@
 """The lake: every mirror table equals its source table, and the change log holds every committed change."""
 
-import json
 import os
 import subprocess
 import time
@@ -10,9 +9,9 @@ import pytest
 from psycopg2 import sql
 from pyspark.sql.types import BooleanType, DateType, DecimalType, StringType, TimestampType
 
-from conftest import app_dsn_of_stack, journal_of, producer_command, supervise
+from conftest import app_dsn_of_stack, producer_command, supervise
 from glue.sqlnames import q
-from mirrors import SETTLE_SECONDS, settle
+from stack.lakecheck import SETTLE_SECONDS, changelog_gaps, read_journal, settle
 
 PRODUCER_TABLES = {"customers": {"profile"}, "orders": {"details"}}
 
@@ -42,7 +41,7 @@ def written(quiet_source, tmp_path_factory):
     with conn.cursor() as cur:
         for statement in statements:
             cur.execute(sql.SQL(statement).format(t=sql.Identifier(e["PG_SCHEMA"], table)))
-    yield dsn, journal_of(journal_path), table
+    yield dsn, read_journal(journal_path), table
     with conn.cursor() as cur:
         cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(e["PG_SCHEMA"], table)))
     conn.close()
@@ -76,21 +75,14 @@ def test_mirror_columns_have_the_source_types(lake, written):
 
 def test_change_log_holds_every_committed_change(lake, written):
     _, journal, _ = written
-    spark, namespace = lake
-    wanted = {(e["table"], json.dumps(e["key"], sort_keys=True), e["txid"], e["op"]) for e in journal}
-    txids = ",".join(str(t) for t in {e["txid"] for e in journal})
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
-        spark.sql(f"REFRESH TABLE {namespace}.cdc_changelog")
-        rows = spark.sql(f"SELECT source_table, key, tx_id, op FROM {namespace}.cdc_changelog "
-                         f"WHERE source_schema = '{os.environ['PG_SCHEMA']}' AND tx_id IN ({txids})").collect()
-        logged = [(r.source_table, json.dumps(json.loads(r.key), sort_keys=True), r.tx_id, r.op) for r in rows]
-        missing = wanted - set(logged)
+        missing, twice = changelog_gaps(lake, os.environ["PG_SCHEMA"], journal)
         if not missing or time.monotonic() > deadline:
             break
         time.sleep(5)
-    assert not missing, f"{len(missing)} of {len(wanted)} changes not in the change log, e.g. {sorted(missing)[:3]}"
-    assert len(logged) == len(set(logged)), "a change is in the change log twice"
+    assert not missing, f"{len(missing)} of {len(journal)} changes not in the change log, e.g. {sorted(missing)[:3]}"
+    assert twice == 0, f"{twice} changes are in the change log twice"
 
 
 def test_mirror_stays_equal_to_the_source_when_the_job_is_killed(lake, quiet_source):

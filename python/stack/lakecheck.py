@@ -1,9 +1,12 @@
-"""A mirror table compared with its source table, row for row, all columns, exact values."""
+"""The lake checked against the source: a mirror table compared with its source table, row for row, all columns,
+exact values; the change log against a producer's journal (every committed change there, once). Used by the end-to-end
+tests and by the fault suite (python/chaos)."""
 
 import json
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg2
 from psycopg2 import sql
@@ -74,3 +77,28 @@ def settle(lake, dsn: str, schema: str, table: str, key: list[str], json_columns
         if not found or time.monotonic() > deadline:
             return found[:5]
         time.sleep(3)
+
+
+def read_journal(path: Path) -> list[dict]:
+    """A producer's journal (python/producer/journal.py), its txids as Debezium gives them."""
+    with path.open(encoding="utf-8") as handle:
+        entries = [json.loads(line) for line in handle if line.strip()]
+    for entry in entries:
+        # The journal has txid_current() (64-bit, with epoch); Debezium's source.txId is the 32-bit xid.
+        entry["txid"] %= 2**32
+    return entries
+
+
+def changelog_gaps(lake, schema: str, journal: list[dict]) -> tuple[set[tuple], int]:
+    """The journaled changes the change log lacks, and how many it holds more than once, each change being its
+    table, key, transaction and op."""
+    spark, namespace = lake
+    wanted = {(e["table"], json.dumps(e["key"], sort_keys=True), e["txid"], e["op"]) for e in journal}
+    if not wanted:
+        return set(), 0
+    txids = spark.createDataFrame([(t,) for t in {e["txid"] for e in journal}], "tx_id bigint")
+    spark.sql(f"REFRESH TABLE {namespace}.cdc_changelog")
+    rows = (spark.table(f"{namespace}.cdc_changelog").where(f"source_schema = '{schema}'")
+            .join(txids, "tx_id", "left_semi").select("source_table", "key", "tx_id", "op").collect())
+    logged = [(r.source_table, json.dumps(json.loads(r.key), sort_keys=True), r.tx_id, r.op) for r in rows]
+    return wanted - set(logged), len(logged) - len(set(logged))
