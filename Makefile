@@ -11,13 +11,14 @@ PYTEST_ARGS ?=
 # where aws-plan/apply/destroy deploy: local (the AWS endpoint of `make local-up`) or aws
 TARGET ?= local
 BENCH_ARGS ?=
+CHAOS_ARGS ?=
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := . scripts/lib.sh &&
 COMPOSE := docker compose --env-file versions.env --env-file .env.example $(if $(wildcard .env),--env-file .env) -f compose/docker-compose.yml
 
-.PHONY: help install local-up status logs restart watch lake resync rebuild test unit-test e2e-test lint bench teardown
+.PHONY: help install local-up local-down status logs restart watch lake resync rebuild recover-slot test unit-test e2e-test lint chaos bench teardown
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,8 +34,12 @@ else
 	@scripts/local-up.sh
 endif
 
+local-down: ## stop every component and keep all data: make local-up resumes where it stopped
+	@scripts/local-down.sh
+
 status: ## state of each component, the connector and the replication slot's lag
-	@$(ENV) if supervisord_running; then supervisorctl status || true; python -m stack status; \
+	@$(ENV) if supervisord_running; then python -m stack status; \
+	 elif [ -d "$$STATE_DIR" ]; then echo "local stack: stopped, its data kept in $$STATE_DIR (make local-up resumes it)"; \
 	 else echo "local stack: not running (make local-up)"; fi
 
 logs: ## follow the components' logs (C=kafka for one)
@@ -43,7 +48,7 @@ logs: ## follow the components' logs (C=kafka for one)
 restart: ## restart one component and wait until it answers, e.g. make restart C=connect
 	@test -n "$(C)" || { echo "error: name the component: make restart C=connect" >&2; exit 2; }
 	@$(ENV) supervisorctl restart $(C) && case "$(C)" in \
-	  postgres|kafka|connect|aws) python -m stack wait $(C) ;; glue) python -m stack wait-job ;; esac
+	  postgres|kafka|connect|aws|objectstore) python -m stack wait $(C) ;; glue) python -m stack wait-job ;; esac
 
 watch: ## print change events of one table as they arrive (TABLE=customers, FROM_BEGINNING=1)
 	@$(ENV) python -m stack watch $(TABLE) $(if $(FROM_BEGINNING),--from-beginning)
@@ -58,6 +63,9 @@ resync: ## have Debezium re-read one table into the lake without stopping anythi
 rebuild: ## have the job rebuild one mirror from the change log (make rebuild TABLE=orders)
 	@test "$(origin TABLE)" = "command line" || { echo "error: name the table: make rebuild TABLE=orders" >&2; exit 2; }
 	@$(ENV) python -m stack rebuild $(TABLE)
+
+recover-slot: ## after the replication slot was lost (make status says so): a new slot, every table re-read into the lake
+	@$(ENV) python -m stack recover-slot
 
 test: unit-test e2e-test infra-test ## unit, end-to-end and infrastructure suites (starts the local stack if needed)
 
@@ -76,6 +84,9 @@ ifeq ($(MODE),compose)
 else
 	@scripts/teardown.sh
 endif
+
+chaos: local-up ## the fault suite under a 300 changes/s journaled load: every component SIGKILLed 3 times, Kafka and the job stopped, local-down/up; the lake checked after each (CHAOS_ARGS=--short, --seed N)
+	@$(ENV) python -m chaos run $(CHAOS_ARGS)
 
 bench: local-up ## measure throughput and commit-to-lake latency, with ceilings and the peer (BENCH_ARGS=--help)
 	@$(ENV) python -m bench run $(BENCH_ARGS)
