@@ -6,10 +6,12 @@ FROM ${PYTHON_IMAGE}
 ARG PSYCOPG2_BINARY_VERSION
 ARG FAKER_VERSION
 ARG TQDM_VERSION
+ARG TENACITY_VERSION
 RUN pip install --no-cache-dir \
       "psycopg2-binary==${PSYCOPG2_BINARY_VERSION}" \
       "faker==${FAKER_VERSION}" \
-      "tqdm==${TQDM_VERSION}"
+      "tqdm==${TQDM_VERSION}" \
+      "tenacity==${TENACITY_VERSION}"
 
 WORKDIR /app
 COPY python/producer ./producer
