@@ -55,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     time.tzset()
     spark, opts = local_reader()
     lake = (spark, f"{q(opts.catalog_name)}.{q(opts.database)}")
-    pauses = (5.0, 15.0) if args.short or args.faults else (20.0, 60.0)
-    suite = Suite(lake, faults, seed, args.rate, out, dsn_from_env(os.environ), pauses)
+    quick = args.short or args.faults
+    suite = Suite(lake, faults, seed, args.rate, out, dsn_from_env(os.environ), (3.0, 10.0) if quick else (20.0, 60.0),
+                  5.0 if quick else 10.0)
     try:
         outcomes = suite.run()
     finally:

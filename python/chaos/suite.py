@@ -40,13 +40,14 @@ class Outcome:
 
 
 class Load:
-    """The journaled producer, a process of the suite's own: paused (SIGSTOP) while the lake is compared."""
+    """The journaled producer, a process of the suite's own. Paused while the lake is compared by ending it (SIGTERM:
+    after its open transaction) and starting a new one on the same journal, so that it does not rush to make up for
+    the pause afterwards."""
 
     def __init__(self, journal: Path, rate: float, seed: int):
-        self.journal = journal
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "producer", "run", "--quiet", "--rate", str(rate), "--seed", str(seed),
-             "--journal", str(journal), "--reconnect-timeout", "900"], stdout=subprocess.DEVNULL)
+        self.journal, self.rate, self.seed, self.runs = journal, rate, seed, 0
+        self.process: subprocess.Popen | None = None
+        self.resume()
 
     def committed(self) -> int:
         """Changes journaled so far (whole lines only)."""
@@ -59,17 +60,22 @@ class Load:
         if self.process.poll() is not None:
             raise RuntimeError(f"the suite's producer exited ({self.process.returncode}); see its output above")
 
+    def resume(self) -> None:
+        self.runs += 1
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "producer", "run", "--quiet", "--rate", str(self.rate),
+             "--seed", str(self.seed + self.runs), "--journal", str(self.journal), "--reconnect-timeout", "900"],
+            stdout=subprocess.DEVNULL)
+
     def pause(self) -> None:
         self.check_alive()
-        self.process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        self.process.send_signal(signal.SIGCONT)
+        self.process.send_signal(signal.SIGTERM)
+        if self.process.wait(timeout=120) != 0:
+            raise RuntimeError(f"the suite's producer ended with {self.process.returncode}; see its output above")
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGCONT)
-        self.process.terminate()
-        self.process.wait(timeout=60)
+        if self.process.poll() is None:
+            self.pause()
 
 
 def quarantined() -> int:
@@ -90,10 +96,11 @@ def snapshot_reads(lake) -> int:
 
 class Suite:
     def __init__(self, lake, faults: list[Fault], seed: int, rate: float, out: Path, dsn: str,
-                 pause_range: tuple[float, float]):
+                 pause_range: tuple[float, float], carry_seconds: float):
         self.lake, self.faults, self.seed, self.rate, self.out, self.dsn = lake, faults, seed, rate, out, dsn
         self.rng = random.Random(seed)
-        self.pause_range = pause_range
+        self.pause_range = pause_range  # seconds of load before each fault, drawn from this range
+        self.carry_seconds = carry_seconds  # seconds of load after a fault is over, before the lake is checked
         self.timeline: list[tuple[float, int]] = []  # (s from start, changes journaled)
         self.outcomes: list[Outcome] = []
         self.started = time.monotonic()
@@ -164,7 +171,7 @@ class Suite:
             supervisor.stop("producer")  # local-up starts the stack's own producer again
         wait_recovered(fault, batch_before)
         recovered = self.now() - at
-        self.sample_while(load, 10)  # the stack carries the load again before it is checked
+        self.sample_while(load, self.carry_seconds)  # the stack carries the load again before it is checked
         committed, window = load.committed() - committed_before, self.now() - at
         load.check_alive()
         catch_up, problems = self.verify(load, baseline)

@@ -278,7 +278,8 @@ def test_worker_configuration(cfn):
     cfn_text = props(cfn, "WorkerConfiguration")["PropertiesFileContent"]["Fn::Base64"]["Fn::Sub"]
     cfn_lines = [line.strip() for line in cfn_text.splitlines() if line.strip()]
     # the offset topic is <connector>-connect-offsets on both sides (Terraform's connector: <name>-CONNECTOR_NAME)
-    tf_names = {"${data.aws_region.current.name}": "<region>", "${local.offset_storage_topic}": "<connector>-connect-offsets"}
+    tf_names = {"${data.aws_region.current.name}": "<region>",
+                "${local.offset_storage_topic}": "<connector>-connect-offsets"}
     cfn_names = {"${AWS::Region}": "<region>", "${Name}-${ConnectorName}": "<connector>"}
     tf_lines = [re.sub(r"\$\{[^}]+\}", lambda m: tf_names[m.group(0)], line) for line in tf_lines]
     cfn_lines = [re.sub(r"\$\{Name\}-\$\{ConnectorName\}|\$\{[^}]+\}", lambda m: cfn_names[m.group(0)], line)
@@ -453,7 +454,8 @@ def test_flow_logs_land_in_a_bucket_whose_key_log_delivery_may_use(cfn):
     assert cfn_key["FlowLogDelivery"]["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
     assert cfn_actions(cfn_key["FlowLogDelivery"]) == tf_actions(delivery)
     assert set(cfn_key) == set(tf_key)
-    assert tf_resource("kms", "aws_kms_key")["enable_key_rotation"] is True and props(cfn, "KmsKey")["EnableKeyRotation"]
+    assert tf_resource("kms", "aws_kms_key")["enable_key_rotation"] is True
+    assert props(cfn, "KmsKey")["EnableKeyRotation"]
     for bucket in ("LakeBucket", "ArtifactsBucket"):
         rule = only(props(cfn, bucket)["BucketEncryption"]["ServerSideEncryptionConfiguration"])
         assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {"Fn::GetAtt": ["KmsKey", "Arn"]}
@@ -512,7 +514,8 @@ def test_aurora_alarms_watch_the_slot_and_the_transaction_logs_of_each_instance(
         assert unquote(alarm["namespace"]) == "AWS/RDS" and unquote(alarm["metric_name"]) == metric
         assert alarm["for_each"] == "${toset(var.db_instance_identifiers)}"
         assert alarm["dimensions"] == {"DBInstanceIdentifier": "${each.key}"}
-        assert props(cfn, ALARMS[name])["Dimensions"] == [{"Name": "DBInstanceIdentifier", "Value": {"Ref": "DbInstance"}}]
+        assert props(cfn, ALARMS[name])["Dimensions"] == [
+            {"Name": "DBInstanceIdentifier", "Value": {"Ref": "DbInstance"}}]
     # alarmed before max_slot_wal_keep_size (10 GB) invalidates the slot
     assert tf_threshold(tf_alarm("slot_lag")) < tf_defaults("aurora")["max_slot_wal_keep_size_mb"] * 1024 * 1024
 
@@ -530,7 +533,8 @@ def test_connector_alarms_catch_a_failed_task_and_a_missing_connector(cfn):
         assert alarm["count"] == "${local.with_connector ? 1 : 0}"
     for name in ("ConnectorErroredTasksAlarm", "ConnectorRunningTasksAlarm"):
         assert cfn["Resources"][name]["Condition"] == "WithBrokers"
-        assert props(cfn, name)["Dimensions"] == [{"Name": "ConnectorName", "Value": {"Fn::Sub": "${Name}-${ConnectorName}"}}]
+        assert props(cfn, name)["Dimensions"] == [
+            {"Name": "ConnectorName", "Value": {"Fn::Sub": "${Name}-${ConnectorName}"}}]
 
 
 def test_glue_job_failures_go_to_the_topic(cfn):
@@ -582,7 +586,8 @@ def test_topic_is_encrypted_and_mails_only_when_asked(cfn):
     assert topic["kms_master_key_id"] == "${var.kms_key_arn}"
     assert props(cfn, "AlarmTopic")["KmsMasterKeyId"] == {"Fn::GetAtt": ["KmsKey", "Arn"]}
     subscription = tf_resource("monitoring", "aws_sns_topic_subscription", "email")
-    assert subscription["count"] == "${var.alarm_email != null ? 1 : 0}" and unquote(subscription["protocol"]) == "email"
+    assert subscription["count"] == "${var.alarm_email != null ? 1 : 0}"
+    assert unquote(subscription["protocol"]) == "email"
     assert tf_defaults("monitoring")["alarm_email"] is None and tf_defaults("pipeline")["alarm_email"] is None
     assert cfn["Resources"]["AlarmEmailSubscription"]["Condition"] == "WithAlarmEmail"
     assert cfn["Parameters"]["AlarmEmail"]["Default"] == ""
@@ -623,7 +628,8 @@ def test_athena_workgroup_enforces_encrypted_results_metrics_and_a_scan_cutoff(c
 
 
 def test_a_lake_reader_gets_what_a_query_needs(cfn):
-    tf_reader, cfn_reader = tf_statements("athena", "reader"), cfn_statements(props(cfn, "LakeReaderPolicy")["PolicyDocument"])
+    tf_reader = tf_statements("athena", "reader")
+    cfn_reader = cfn_statements(props(cfn, "LakeReaderPolicy")["PolicyDocument"])
     assert set(tf_reader) == set(cfn_reader) == {"Queries", "Catalog", "ListBuckets", "ReadLake", "WriteResults",
                                                   "ProjectKey"}
     for sid in tf_reader:
@@ -632,7 +638,8 @@ def test_a_lake_reader_gets_what_a_query_needs(cfn):
     assert tf_reader["Queries"]["resources"] == ["${aws_athena_workgroup.this.arn}"]
     assert "glue:Get*" in tf_actions(tf_reader["Catalog"])
     assert tf_actions(tf_reader["ProjectKey"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
-    assert "s3:PutObject" in tf_actions(tf_reader["WriteResults"]) and tf_actions(tf_reader["ReadLake"]) == {"s3:GetObject"}
+    assert "s3:PutObject" in tf_actions(tf_reader["WriteResults"])
+    assert tf_actions(tf_reader["ReadLake"]) == {"s3:GetObject"}
     outputs = {unquote(k) for b in tf("athena", "outputs.tf")["output"] for k in b}
     assert {"workgroup_name", "results_location", "reader_policy_arn"} <= outputs
     assert {"AthenaWorkGroup", "AthenaResultsLocation", "LakeReaderPolicyArn"} <= set(cfn["Outputs"])

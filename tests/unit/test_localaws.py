@@ -8,6 +8,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
 from localaws.server import server
 
 ACCOUNT = "123456789012"  # moto's account for any access key it does not know
