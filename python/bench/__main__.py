@@ -62,12 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=d.out, help="results folder (default bench/results)")
     redraw = sub.add_parser("report", help="write report.md and the plots again from a run's results.json")
     redraw.add_argument("run_dir", type=Path)
+    store = sub.add_parser("object-store", help="the lake's object store alone: S3 request latency, and its memory "
+                                                "before and after it holds more objects")
+    store.add_argument("--objects", type=positive(int), default=10000, help="objects to add (default 10000)")
+    store.add_argument("--times", type=positive(int), default=200, help="requests per measure (default 200)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("run", "report", "-h", "--help"):
+    if not argv or argv[0] not in ("run", "report", "object-store", "-h", "--help"):
         argv = ["run", *argv]
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s bench: %(message)s", datefmt="%H:%M:%S")
@@ -80,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         plots.draw(results, args.run_dir)
         report.write(results, args.run_dir)
         print(report.terminal_table(results))
+        return 0
+
+    if args.command == "object-store":
+        from bench import objectstore
+
+        print(json.dumps(objectstore.measure(*objectstore.lake_store(), args.objects, args.times), indent=1))
         return 0
 
     from bench.config import Stack
