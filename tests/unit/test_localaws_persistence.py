@@ -114,3 +114,21 @@ def test_reads_write_nothing(endpoint):
         endpoint.client("secretsmanager").get_secret_value(SecretId="read-me")
         endpoint.client("ec2").describe_vpcs()
     assert {p: p.stat().st_mtime_ns for p in endpoint.state_dir.glob("*.pickle")} == files
+
+
+def test_a_change_one_service_makes_to_another_is_kept_too(endpoint):
+    """RDS deletes a cluster's master secret itself, through the Secrets Manager backend it keeps."""
+    cluster = endpoint.client("rds").create_db_cluster(
+        DBClusterIdentifier="c1", Engine="aurora-postgresql", MasterUsername="admin", ManageMasterUserPassword=True,
+        DatabaseName="shop")["DBCluster"]
+    secret = cluster["MasterUserSecret"]["SecretArn"]
+    endpoint.kill()
+    endpoint.start()
+    assert endpoint.client("secretsmanager").describe_secret(SecretId=secret)["ARN"] == secret
+    endpoint.client("rds").delete_db_cluster(DBClusterIdentifier="c1", SkipFinalSnapshot=True)
+
+    endpoint.kill()
+    endpoint.start()
+
+    assert endpoint.client("secretsmanager").list_secrets()["SecretList"] == []
+    assert endpoint.client("rds").describe_db_clusters()["DBClusters"] == []
