@@ -289,6 +289,15 @@ def test_a_change_resent_at_a_new_offset_is_logged_once(spark, orders, writer):
     assert (first.appended, again.appended) == (2, 0)
 
 
+def test_a_change_sent_twice_in_one_batch_is_logged_once(spark, orders, writer):
+    # PostgreSQL restarted: Debezium sends again, from its last committed offset, changes that are in the same batch
+    batch = [ev("c", 10, orders, after=row(1)), ev("u", 11, orders, after=row(1, note="x"))]
+    report = writer(orders.batch(spark, batch + batch), 0)
+    assert report.appended == 2
+    logged = spark.table(glue_spark.lake().table("cdc_changelog")).where(f"source_table = '{orders.table}'")
+    assert sorted(r.offset for r in logged.select("offset").collect()) == [0, 1]  # the first copies
+
+
 def test_rows_of_one_snapshot_in_several_batches_are_all_logged(spark, orders, writer):
     reports = [writer(orders.batch(spark, [ev("r", 100, orders, after=row(i), commit=SNAPSHOT)]), i)
                for i in range(3)]
