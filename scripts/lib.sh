@@ -48,10 +48,25 @@ psql_admin() { as_pg_user "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$STATE_DIR
 supervisorctl() { "$VENV/bin/supervisorctl" -c "$ROOT/config/supervisord.conf" "$@"; }
 program_running() { supervisorctl status "$1" 2>/dev/null | grep -q RUNNING; }
 supervisord_running() { [ -f "$STATE_DIR/supervisord.pid" ] && kill -0 "$(cat "$STATE_DIR/supervisord.pid")" 2>/dev/null; }
+# Stop the Glue job runs the local AWS endpoint started for a deployment (TARGET=local): each is a process group of
+# its own (python/localaws/gluejobs.py), which outlives the endpoint, and whose leader is named job-run.
+stop_job_runs() {
+  local pid_file pid
+  for pid_file in "$STATE_DIR"/aws/runs/*/pid; do
+    [ -f "$pid_file" ] || continue
+    pid=$(cat "$pid_file")
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '^sh -c .* job-run '; then
+      log "stopping the deployed Glue job run of $(dirname "$pid_file") (process group $pid)"
+      kill -TERM -- "-$pid" 2>/dev/null || true
+    fi
+  done
+}
+
 # Stop supervisord and, through it, every program (the highest priority first: producer and job before what they
 # use), and wait until it has exited so the ports are free afterwards.
 stop_supervisord() {
   local pid; pid=$(cat "$STATE_DIR/supervisord.pid")
+  stop_job_runs
   supervisorctl shutdown >/dev/null
   for _ in $(seq 180); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
   die "supervisord (pid $pid) has not exited 180 s after shutdown; see $STATE_DIR/logs/supervisord.log"

@@ -48,6 +48,7 @@ OPTIONS: dict[str, str] = {
     "delete-marker-retention-hours": "how long a delete's marker is kept: as long as Kafka may still hold an older "
                                      "event of its key (default: 168, Kafka's default retention)",
     "s3-endpoint": "S3 endpoint URL, path-style (local only; unset on AWS)",
+    "glue-endpoint": "Glue endpoint URL of the glue catalog (local only: the local AWS endpoint; unset on AWS)",
     "region": "AWS region of S3 and Glue (default: the SDK's default chain)",
 }
 REQUIRED = ("kafka-bootstrap", "lake-uri", "catalog", "database")
@@ -75,6 +76,7 @@ class JobOptions:
     max_offsets_per_trigger: int = 50000
     maintenance_every: int = 30
     s3_endpoint: str | None = None
+    glue_endpoint: str | None = None
     region: str | None = None
     metrics_uri: str | None = None
     kafka_auth: str = "none"
@@ -129,6 +131,7 @@ class JobOptions:
             max_offsets_per_trigger=int(values.get("max-offsets-per-trigger", 50000)),
             maintenance_every=int(values.get("maintenance-every", 30)),
             s3_endpoint=values.get("s3-endpoint"),
+            glue_endpoint=values.get("glue-endpoint"),
             region=values.get("region"),
             metrics_uri=_none_is_off(values.get("metrics-uri", f"{lake}/metrics/batches")),
             kafka_auth=kafka_auth,

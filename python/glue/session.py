@@ -20,6 +20,8 @@ def catalog_conf(opts: JobOptions) -> dict[str, str]:
     if opts.catalog == "glue":
         conf[f"{prefix}.catalog-impl"] = "org.apache.iceberg.aws.glue.GlueCatalog"
         conf[f"{prefix}.io-impl"] = S3_FILE_IO
+        if opts.glue_endpoint:
+            conf[f"{prefix}.glue.endpoint"] = opts.glue_endpoint
     elif opts.catalog == "jdbc":
         conf[f"{prefix}.catalog-impl"] = "org.apache.iceberg.jdbc.JdbcCatalog"
         conf[f"{prefix}.uri"] = opts.catalog_uri or ""

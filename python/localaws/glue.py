@@ -1,4 +1,5 @@
-"""Glue, what moto lacks: DeleteConnection. The connections are moto's (its Glue backend keeps them)."""
+"""Glue, what moto lacks: DeleteConnection (the connections are moto's: its Glue backend keeps them), and job runs
+that run (localaws.gluejobs)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from moto.glue.models import glue_backends
 from werkzeug.wrappers import Request
 
-from localaws import api
+from localaws import api, gluejobs
 
 
 def delete_connection(call: api.Call) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def delete_connection(call: api.Call) -> dict[str, Any]:
 
 
 # Glue speaks JSON 1.1: the operation is named by the X-Amz-Target header, every request goes to /
-TARGETS = {"AWSGlue.DeleteConnection": delete_connection}
+TARGETS = {"AWSGlue.DeleteConnection": delete_connection, **gluejobs.TARGETS}
 
 
 def route(request: Request) -> api.Route | None:

@@ -1,6 +1,7 @@
 """MSK (service kafka), what moto lacks: cluster configurations and their revisions, and a cluster's bootstrap
-brokers. Everything else (clusters, their tags and policies) stays moto's; moto's route for DescribeCluster,
-/v1/clusters/(?P<clusterArn>.+)$, would take GetBootstrapBrokers' path for its own."""
+brokers (the local Kafka, with a local runtime). Everything else (clusters, their tags and policies) stays moto's;
+moto's route for DescribeCluster, /v1/clusters/(?P<clusterArn>.+)$, would take GetBootstrapBrokers' path for its
+own."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from moto.kafka.models import FakeKafkaCluster, kafka_backends
 from werkzeug.routing import Rule
 
-from localaws import api
+from localaws import api, runtime
 
 
 @dataclass
@@ -116,9 +117,14 @@ def _listeners(cluster: FakeKafkaCluster) -> list[str]:
 
 
 def get_bootstrap_brokers(call: api.Call, arn: str) -> dict[str, Any]:
+    """The brokers of each listener the cluster opens: with a local runtime, the local Kafka (plaintext: MSK's TLS and
+    IAM are not emulated), else MSK-style names that nothing answers at."""
     cluster = kafka_backends[call.account][call.region].clusters.get(arn)
     if cluster is None:
         raise api.not_found(f"Cluster {arn} does not exist")
+    local = runtime.current()
+    if local is not None:
+        return {key: local.kafka for key in _listeners(cluster)}
     hosts = [f"b-{n}.{cluster.cluster_name.lower()}.{cluster.cluster_id[:6]}.c2.kafka.{call.region}.amazonaws.com"
              for n in range(1, (cluster.number_of_broker_nodes or 1) + 1)]
     return {key: ",".join(f"{host}:{PORTS[key]}" for host in hosts) for key in _listeners(cluster)}

@@ -1,19 +1,29 @@
 """MSK Connect (service kafkaconnect), which moto lacks: custom plugins, worker configurations, connectors and their
-tags. Nothing runs: a plugin is ACTIVE once its file is found in the local S3, a connector is RUNNING once created,
-and deleting removes at once (AWS would show DELETING a while first)."""
+tags. A plugin is ACTIVE once its file is found in the local S3. With a local runtime, a connector runs on the local
+Kafka Connect worker (whose plugin path holds the jars the plugin zip is made of): created and deleted there in the
+background, as MSK Connect does (CREATING, DELETING), with the configuration Terraform sent, an Aurora endpoint mapped
+to the local PostgreSQL, and the worker configuration's offsets topic; its state is the worker's. Without one, a
+connector is RUNNING once created and deleting removes it at once."""
 
 from __future__ import annotations
 
+import base64
+import logging
 import secrets
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
+from moto.rds.models import rds_backends
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 from werkzeug.routing import Rule
 
-from localaws import api
+from localaws import api, runtime
+
+log = logging.getLogger("localaws")
 
 
 @dataclass
@@ -64,11 +74,37 @@ class Connector:
     tags: dict[str, str]
     version: str = field(default_factory=lambda: secrets.token_hex(7).upper())
     created: str = field(default_factory=api.now)
+    failure: str | None = None  # why the worker would not take it
+    deleting: bool = False
 
     def describe(self) -> dict[str, Any]:
+        state, reason = self.state()
         return {"connectorArn": self.arn, "connectorName": self.name, "connectorDescription": self.description,
-                "connectorState": "RUNNING", "creationTime": self.created, "currentVersion": self.version,
+                "connectorState": state, "creationTime": self.created, "currentVersion": self.version,
+                **({"stateDescription": {"code": "ConnectorFailed", "message": reason}} if reason else {}),
                 **{key: self.request[key] for key in ECHOED if key in self.request}}
+
+    def state(self) -> tuple[str, str | None]:
+        """MSK Connect's state of the connector, from the local worker's when there is one."""
+        local = runtime.current()
+        if local is None:
+            return "RUNNING", None
+        if self.deleting:
+            gone = requests.get(f"{local.connect_url}/connectors/{self.name}", timeout=10).status_code == 404
+            return ("DELETED" if gone else "DELETING"), None
+        if self.failure:
+            return "FAILED", self.failure
+        response = requests.get(f"{local.connect_url}/connectors/{self.name}/status", timeout=10)
+        if response.status_code == 404:
+            return "CREATING", None
+        response.raise_for_status()
+        status = response.json()
+        parts = [status["connector"], *status.get("tasks", [])]
+        failed = next((p for p in parts if p.get("state") == "FAILED"), None)
+        if failed:
+            return "FAILED", (failed.get("trace") or "FAILED").strip().splitlines()[0][:500]
+        running = status.get("tasks") and all(p.get("state") == "RUNNING" for p in parts)
+        return ("RUNNING" if running else "CREATING"), None
 
 
 # by ARN, of every account and region
@@ -156,6 +192,43 @@ def list_worker_configurations(call: api.Call) -> dict[str, Any]:
 # ---- connectors ------------------------------------------------------------------------------------------------
 
 
+def local_config(call: api.Call, body: dict[str, Any], local: runtime.Runtime) -> dict[str, str]:
+    """The connector's configuration for the local worker: as sent, with an Aurora cluster's endpoint mapped to the
+    local PostgreSQL, and the worker configuration's offsets topic as the connector's own (KIP-618)."""
+    config = dict(body["connectorConfiguration"])
+    clusters = rds_backends[call.account][call.region].clusters.values()
+    if config.get("database.hostname") in {e for c in clusters for e in (c.endpoint, c.reader_endpoint)}:
+        config["database.hostname"], config["database.port"] = local.postgres_host, str(local.postgres_port)
+    if "workerConfiguration" in body:
+        worker = _find(call, WORKER_CONFIGURATIONS, body["workerConfiguration"]["workerConfigurationArn"])
+        properties = dict(line.split("=", 1) for line in base64.b64decode(worker.properties).decode().splitlines()
+                          if "=" in line and not line.lstrip().startswith("#"))
+        if "offset.storage.topic" in properties:
+            config["offsets.storage.topic"] = properties["offset.storage.topic"].strip()
+    return config
+
+
+def _on_worker(connector: Connector, method: str, config: dict[str, str] | None = None) -> None:
+    """Create or delete the connector on the local worker, outside the request: the worker resolves the connector's
+    ${secretsmanager:...} reference through this very endpoint, which serves one request at a time."""
+    local = runtime.current()
+    url = f"{local.connect_url}/connectors/{connector.name}"
+
+    def work() -> None:
+        try:
+            if method == "PUT":
+                response = requests.put(f"{url}/config", json=config, timeout=120)
+            else:
+                response = requests.delete(url, timeout=120)
+            if response.status_code >= 400 and not (method == "DELETE" and response.status_code == 404):
+                raise RuntimeError(f"Kafka Connect {method}: {response.status_code} {response.text[:500]}")
+        except (requests.RequestException, RuntimeError) as error:
+            log.error("connector %s on the local worker: %s", connector.name, error)
+            connector.failure = str(error)
+
+    threading.Thread(target=work, name=f"connector-{connector.name}", daemon=True).start()
+
+
 def create_connector(call: api.Call) -> dict[str, Any]:
     body = call.body
     for plugin in body["plugins"]:
@@ -166,19 +239,36 @@ def create_connector(call: api.Call) -> dict[str, Any]:
     connector = Connector(call.new_arn(CONNECTORS, "connector", name), name, body.get("connectorDescription", ""),
                           body, body.get("tags", {}))
     CONNECTORS[connector.arn] = connector
+    local = runtime.current()
+    if local is not None:
+        _on_worker(connector, "PUT", local_config(call, body, local))
     return {"connectorArn": connector.arn, "connectorName": name, "connectorState": "CREATING"}
 
 
+def _forget_deleted(call: api.Call) -> None:
+    """Connectors the worker has deleted are gone from MSK Connect too (the worker deletes in the background)."""
+    for arn, connector in list(CONNECTORS.items()):
+        if call.owns(arn) and connector.deleting and connector.state()[0] == "DELETED":
+            del CONNECTORS[arn]
+
+
 def describe_connector(call: api.Call, arn: str) -> dict[str, Any]:
+    _forget_deleted(call)
     return _find(call, CONNECTORS, arn).describe()
 
 
 def delete_connector(call: api.Call, arn: str) -> dict[str, Any]:
-    del CONNECTORS[_find(call, CONNECTORS, arn).arn]
+    connector = _find(call, CONNECTORS, arn)
+    if runtime.current() is None:
+        del CONNECTORS[connector.arn]
+    else:
+        connector.deleting = True
+        _on_worker(connector, "DELETE")
     return {"connectorArn": arn, "connectorState": "DELETING"}
 
 
 def list_connectors(call: api.Call) -> dict[str, Any]:
+    _forget_deleted(call)
     return {"connectors": [{key: value for key, value in connector.items() if key != "connectorConfiguration"}
                            for connector in _listed(call, CONNECTORS, "connectorNamePrefix")]}
 

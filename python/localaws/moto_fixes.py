@@ -10,6 +10,7 @@ from typing import Any
 
 from moto.kafka.exceptions import NotFoundException
 from moto.kafka.models import FakeKafkaCluster, KafkaBackend
+from moto.rds.models import DBCluster
 from moto.s3.models import FakeDeleteMarker
 from moto.utilities.utils import get_partition
 
@@ -72,3 +73,27 @@ def _arn_with_name(self: FakeKafkaCluster) -> str:
 # moto 5.2.5 names a cluster arn:...:cluster/<uuid>; MSK's ARNs are arn:...:cluster/<name>/<uuid>-<n>, and Terraform
 # reads the cluster's UUID (cluster_uuid, part of its topic and group ARNs in IAM policies) from that last part.
 FakeKafkaCluster._generate_arn = _arn_with_name
+
+
+def _data_api_versions(engine: str, engine_mode: str, version: str | None) -> bool:
+    """Provisioned Aurora PostgreSQL has the RDS Data API from 16.1, 15.3, 14.8 and 13.11 on (AWS's documentation:
+    'Data API ... Aurora PostgreSQL')."""
+    if engine != "aurora-postgresql" or engine_mode != "provisioned" or not version:
+        return False
+    major, _, minor = version.partition(".")
+    least = {"13": 11, "14": 8, "15": 3, "16": 1}
+    return int(major) > 16 or (major in least and minor.isdigit() and int(minor) >= least[major])
+
+
+_set_http_endpoint = DBCluster.enable_http_endpoint.fset
+
+
+def _enable_http_endpoint(self: DBCluster, value: bool | None) -> None:
+    _set_http_endpoint(self, value)
+    if value and _data_api_versions(self.engine, self.engine_mode, self.engine_version):
+        self._enable_http_endpoint = True
+
+
+# moto 5.2.5 turns the HTTP endpoint (the RDS Data API) on for Aurora Serverless v1 only; AWS has it for provisioned
+# Aurora PostgreSQL too, and this project bootstraps its database through it.
+DBCluster.enable_http_endpoint = DBCluster.enable_http_endpoint.setter(_enable_http_endpoint)

@@ -23,15 +23,16 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
-from localaws import api, glue, kafka, kafkaconnect, moto_fixes  # noqa: F401  (moto_fixes patches moto on import)
+# moto_fixes patches moto on import
+from localaws import api, glue, gluejobs, kafka, kafkaconnect, moto_fixes, rdsdata  # noqa: F401
 from localaws.persistence import Snapshots
 
-SERVICES = {service.name: service for service in (kafka.SERVICE, kafkaconnect.SERVICE, glue.SERVICE)}
+SERVICES = {service.name: service for service in (kafka.SERVICE, kafkaconnect.SERVICE, glue.SERVICE, rdsdata.SERVICE)}
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 # the stores of localaws' own operations, saved with moto's
 OWN_STORES = {"kafka.configurations": kafka.CONFIGURATIONS, "kafkaconnect.plugins": kafkaconnect.PLUGINS,
               "kafkaconnect.worker_configurations": kafkaconnect.WORKER_CONFIGURATIONS,
-              "kafkaconnect.connectors": kafkaconnect.CONNECTORS}
+              "kafkaconnect.connectors": kafkaconnect.CONNECTORS, "glue.job_runs": gluejobs.RUNS}
 # operations that only read, by their names' first word, in every protocol that names the operation
 READ_ONLY = ("Get", "List", "Describe", "Head", "BatchGet", "Lookup", "Search", "Check", "Validate")
 CBOR_OPERATION = re.compile(r"^/service/[^/]+/operation/([^/]+)$")

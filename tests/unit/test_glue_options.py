@@ -150,3 +150,10 @@ def test_the_iam_auth_classes_are_in_the_jar_the_job_is_given(no_awsglue):
     classes = [options["kafka.sasl.jaas.config"].split()[0], options["kafka.sasl.client.callback.handler.class"]]
     names = set(zipfile.ZipFile(jars[-1]).namelist())
     assert {c.replace(".", "/") + ".class" for c in classes} <= names
+
+
+def test_a_glue_catalog_on_the_local_endpoint_is_reached_there():
+    conf = spark_conf(_opts(catalog="glue", **{"glue-endpoint": "http://127.0.0.1:4566"}))
+    assert conf["spark.sql.catalog.lake.catalog-impl"] == "org.apache.iceberg.aws.glue.GlueCatalog"
+    assert conf["spark.sql.catalog.lake.glue.endpoint"] == "http://127.0.0.1:4566"
+    assert "spark.sql.catalog.lake.glue.endpoint" not in spark_conf(_opts(catalog="glue"))
