@@ -3,14 +3,14 @@
 ARG PYTHON_IMAGE
 FROM ${PYTHON_IMAGE}
 
-# psql for bootstrap-db.sh; curl and jq for register-connector.sh; envsubst for templates.
+# curl and jq for register-connector.sh; envsubst for templates.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      postgresql-client curl jq gettext-base ca-certificates \
+      curl jq gettext-base ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
-# What `python -m stack` (render and wait for the connector) and `python -m producer create-schema`
-# import; pinned like requirements.txt.
+# What `python -m stack` (the database bootstrap, render and wait for the connector) and
+# `python -m producer create-schema` import; pinned like requirements.txt.
 ARG BOTO3_VERSION
 ARG KAFKA_PYTHON_VERSION
 ARG PSYCOPG2_BINARY_VERSION

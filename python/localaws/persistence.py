@@ -167,20 +167,30 @@ class Snapshots:
         restored = []
         for path in sorted(self.folder.glob("*.pickle")):
             used: set[str] = set()
-            with path.open("rb") as handle:
-                state = _Unpickler(handle, self.blobs, used).load()
-            name = path.name.removesuffix(".pickle")
-            self.blobs_of[name] = used
-            if name == OWN:
-                for store, items in state.items():
-                    self.own_stores[store].clear()
-                    self.own_stores[store].update(items)
-            else:
-                live = _live(name)
-                for account, regions in state.items():
-                    for region, attributes in regions.items():
-                        vars(live[account][region]).update(attributes)
-            restored.append(name)
+            try:
+                with path.open("rb") as handle:
+                    state = _Unpickler(handle, self.blobs, used).load()
+                self._put_back(path.name.removesuffix(".pickle"), state)
+            except Exception as error:  # one service's state lost, not the endpoint: it starts, and says so
+                kept = path.with_suffix(".unreadable")
+                path.replace(kept)
+                log.error("cannot restore %s (%s: %s); the endpoint starts without that service's resources, the "
+                          "file is kept as %s; make teardown && make local-up starts the stack afresh",
+                          path.name, type(error).__name__, error, kept.name)
+                continue
+            self.blobs_of[path.name.removesuffix(".pickle")] = used
+            restored.append(path.name.removesuffix(".pickle"))
         if restored:
             log.info("state restored from %s: %s", self.folder, ", ".join(restored))
         return restored
+
+    def _put_back(self, name: str, state: Any) -> None:
+        if name == OWN:
+            for store, items in state.items():
+                self.own_stores[store].clear()
+                self.own_stores[store].update(items)
+            return
+        live = _live(name)
+        for account, regions in state.items():
+            for region, attributes in regions.items():
+                vars(live[account][region]).update(attributes)

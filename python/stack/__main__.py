@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from stack import connect, probes, render, repair, status, waiting, watch
+from stack import connect, probes, render, repair, waiting, watch
 from stack.settings import components, setting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +37,17 @@ def cmd_put_connector_secret(args: argparse.Namespace) -> None:
     print(f"==> secret {name} (the connector's database credentials, local AWS endpoint): {outcome}",
           file=sys.stderr)
     print(ref)
+
+
+def cmd_bootstrap_db(args: argparse.Namespace) -> None:
+    from stack import database
+
+    # the superuser over the private cluster's socket, or wherever the libpq variables point (Compose)
+    admin = "" if os.environ.get("PGHOST") else f"host={setting('STATE_DIR')}/postgres/run port={setting('PG_PORT')} " \
+        "user=postgres"
+    names = database.Names(setting("PG_DATABASE"), setting("PG_SCHEMA"), setting("PG_APP_USER"),
+                           setting("PG_CDC_USER"), setting("PG_PUBLICATION"))
+    database.bootstrap_local(admin, names, setting("PG_APP_PASSWORD"), setting("PG_CDC_PASSWORD"))
 
 
 def cmd_check_ports(args: argparse.Namespace) -> None:
@@ -71,6 +82,8 @@ def cmd_wait_job(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
+    from stack import status  # supervisord's client: not in Compose's setup image, which never asks for it
+
     print(status.report())
 
 
@@ -103,6 +116,9 @@ def main(argv: list[str] | None = None) -> None:
                        help="create or update the connector's database secret (CONNECTOR_DB_SECRET) on the local "
                             "AWS endpoint; print the connector's reference to its password")
     p.set_defaults(func=cmd_put_connector_secret)
+
+    p = sub.add_parser("bootstrap-db", help="the local cluster's roles, database and pipeline objects (idempotent)")
+    p.set_defaults(func=cmd_bootstrap_db)
 
     p = sub.add_parser("check-ports", help="fail if a component's port is taken by another process")
     p.add_argument("components", nargs="+", choices=names)

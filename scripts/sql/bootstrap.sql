@@ -1,41 +1,56 @@
--- Roles, database objects and the publication the pipeline needs. Idempotent: run by
--- scripts/bootstrap-db.sh as a superuser on every `make local-up`.
--- psql variables: db, schema, app_user, app_password, cdc_user, cdc_password, publication.
+-- The pipeline's roles and objects in the captured database. Idempotent, and the same statements locally and on
+-- Aurora (python/stack/database.py fills in the :'names' and runs them one by one): `make local-up` as the local
+-- cluster's superuser (scripts/bootstrap-db.sh), `make aws-apply` through the RDS Data API as Aurora's master user
+-- (python/deploy). Then ddl_capture.sql.
 
--- The application role owns the captured schema; the producer writes as it.
-SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'app_user', :'app_password')
-WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') \gexec
--- Debezium's role: it may stream the WAL and read the captured tables, nothing else.
-SELECT format('CREATE ROLE %I LOGIN REPLICATION PASSWORD %L', :'cdc_user', :'cdc_password')
-WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'cdc_user') \gexec
--- Keep the passwords in step with the settings when they change.
-SELECT format('ALTER ROLE %I PASSWORD %L', :'app_user', :'app_password') \gexec
-SELECT format('ALTER ROLE %I PASSWORD %L', :'cdc_user', :'cdc_password') \gexec
-
-SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'app_user')
-WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
-\connect :"db"
-
-SELECT format('GRANT CONNECT ON DATABASE %I TO %I', :'db', :'cdc_user') \gexec
-SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', :'schema', :'app_user') \gexec
-SELECT format('GRANT USAGE ON SCHEMA %I TO %I', :'schema', :'cdc_user') \gexec
--- The initial snapshot reads every table, including ones the application creates later.
-SELECT format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', :'schema', :'cdc_user') \gexec
-SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I GRANT SELECT ON TABLES TO %I',
-              :'app_user', :'schema', :'cdc_user') \gexec
-
--- Heartbeat target: Debezium's heartbeat.action.query writes here, so the slot advances even when
--- nothing captured changes while other databases fill the WAL.
 CREATE SCHEMA IF NOT EXISTS cdc;
+
+-- A role's password, given as a bound parameter (SELECT cdc.set_password($1, $2)), so that it is never in the text of
+-- a statement (the Data API's requests, the server's statement log).
+CREATE OR REPLACE FUNCTION cdc.set_password(role_name text, password text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('ALTER ROLE %I PASSWORD %L', role_name, password);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION cdc.set_password(text, text) FROM PUBLIC;
+
+-- Debezium's role: it may stream the WAL and read the captured tables, nothing else (its password: then
+-- cdc.set_password, from the setting locally, from its secret on AWS).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'cdc_user') THEN
+        CREATE ROLE :"cdc_user" LOGIN;
+    END IF;
+    -- streaming the WAL: Aurora grants it through its rds_replication role (its master user may not give the
+    -- REPLICATION attribute), PostgreSQL through the attribute
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_replication') THEN
+        GRANT rds_replication TO :"cdc_user";
+    ELSE
+        ALTER ROLE :"cdc_user" REPLICATION;
+    END IF;
+END
+$$;
+
+GRANT CONNECT ON DATABASE :"database" TO :"cdc_user";
+CREATE SCHEMA IF NOT EXISTS :"schema" AUTHORIZATION :"schema_owner";
+GRANT USAGE ON SCHEMA :"schema" TO :"cdc_user";
+-- The initial snapshot reads every table, including ones the application creates later.
+GRANT SELECT ON ALL TABLES IN SCHEMA :"schema" TO :"cdc_user";
+ALTER DEFAULT PRIVILEGES FOR ROLE :"schema_owner" IN SCHEMA :"schema" GRANT SELECT ON TABLES TO :"cdc_user";
+
+-- Heartbeat target: Debezium's heartbeat.action.query writes here, so the slot advances even when nothing captured
+-- changes while other databases fill the WAL.
 CREATE TABLE IF NOT EXISTS cdc.heartbeat (id int PRIMARY KEY, ts timestamptz NOT NULL);
-SELECT format('GRANT USAGE ON SCHEMA cdc TO %I', :'cdc_user') \gexec
-SELECT format('GRANT SELECT, INSERT, UPDATE ON cdc.heartbeat TO %I', :'cdc_user') \gexec
+GRANT USAGE ON SCHEMA cdc TO :"cdc_user";
+GRANT SELECT, INSERT, UPDATE ON cdc.heartbeat TO :"cdc_user";
 
--- Publish every table of the captured schema, present and future, plus the heartbeat table.
--- Created here by a superuser so that Debezium needs no ownership of the tables
--- (publication.autocreate.mode=disabled in the connector).
-SELECT format('CREATE PUBLICATION %I FOR TABLES IN SCHEMA %I, TABLE cdc.heartbeat', :'publication', :'schema')
-WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = :'publication') \gexec
-
--- DDL capture and the signalling table Debezium's incremental snapshots (make resync) use.
-\ir ddl_capture.sql
+-- Publish every table of the captured schema, present and future, plus the heartbeat table. Created here, so that
+-- Debezium needs no ownership of the tables (publication.autocreate.mode=disabled in the connector).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_publication WHERE pubname = :'publication') THEN
+        CREATE PUBLICATION :"publication" FOR TABLES IN SCHEMA :"schema", TABLE cdc.heartbeat;
+    END IF;
+END
+$$;

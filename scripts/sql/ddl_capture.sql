@@ -1,5 +1,4 @@
--- What logical decoding does not carry: DDL. Included by bootstrap.sql (run as a superuser); idempotent.
--- psql variables: app_user, cdc_user, publication.
+-- What logical decoding does not carry: DDL. Run after bootstrap.sql, by the same client and role; idempotent.
 --
 -- An event trigger writes one row into cdc.ddl_events for every CREATE, ALTER and DROP of a table in a schema a
 -- publication captures whole, in the DDL's own transaction: Debezium streams it in commit order with the data, and
@@ -28,8 +27,8 @@ CREATE TABLE IF NOT EXISTS cdc.debezium_signal (
     type varchar(32) NOT NULL,
     data varchar(2048)
 );
-SELECT format('GRANT SELECT ON cdc.ddl_events TO %I', :'cdc_user') \gexec
-SELECT format('GRANT SELECT, INSERT, UPDATE, DELETE ON cdc.debezium_signal TO %I', :'cdc_user') \gexec
+GRANT SELECT ON cdc.ddl_events TO :"cdc_user";
+GRANT SELECT, INSERT, UPDATE, DELETE ON cdc.debezium_signal TO :"cdc_user";
 
 -- Ask Debezium for an incremental snapshot of one table (`make resync` calls it too).
 CREATE OR REPLACE FUNCTION cdc.request_resync(schema_name text, table_name text) RETURNS text
@@ -45,8 +44,8 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 REVOKE EXECUTE ON FUNCTION cdc.request_resync(text, text) FROM PUBLIC;
-SELECT format('GRANT USAGE ON SCHEMA cdc TO %I', :'app_user') \gexec
-SELECT format('GRANT EXECUTE ON FUNCTION cdc.request_resync(text, text) TO %I', :'app_user') \gexec
+GRANT USAGE ON SCHEMA cdc TO :"schema_owner";
+GRANT EXECUTE ON FUNCTION cdc.request_resync(text, text) TO :"schema_owner";
 
 -- A table's columns and key as the event trigger records them.
 CREATE OR REPLACE FUNCTION cdc.table_columns(rel oid) RETURNS jsonb
@@ -156,9 +155,15 @@ CREATE EVENT TRIGGER cdc_capture_drop ON sql_drop WHEN TAG IN ('DROP TABLE', 'DR
 
 -- Both tables travel with the captured schema's changes (the job reads cdc.ddl_events' topic; Debezium sees its
 -- own snapshot window marks in the stream).
-SELECT format('ALTER PUBLICATION %I ADD TABLE cdc.ddl_events', :'publication')
-WHERE NOT EXISTS (SELECT FROM pg_publication_tables WHERE pubname = :'publication'
-                  AND schemaname = 'cdc' AND tablename = 'ddl_events') \gexec
-SELECT format('ALTER PUBLICATION %I ADD TABLE cdc.debezium_signal', :'publication')
-WHERE NOT EXISTS (SELECT FROM pg_publication_tables WHERE pubname = :'publication'
-                  AND schemaname = 'cdc' AND tablename = 'debezium_signal') \gexec
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_publication_tables WHERE pubname = :'publication'
+                   AND schemaname = 'cdc' AND tablename = 'ddl_events') THEN
+        ALTER PUBLICATION :"publication" ADD TABLE cdc.ddl_events;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_publication_tables WHERE pubname = :'publication'
+                   AND schemaname = 'cdc' AND tablename = 'debezium_signal') THEN
+        ALTER PUBLICATION :"publication" ADD TABLE cdc.debezium_signal;
+    END IF;
+END
+$$;

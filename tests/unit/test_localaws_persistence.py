@@ -132,3 +132,16 @@ def test_a_change_one_service_makes_to_another_is_kept_too(endpoint):
 
     assert endpoint.client("secretsmanager").list_secrets()["SecretList"] == []
     assert endpoint.client("rds").describe_db_clusters()["DBClusters"] == []
+
+
+def test_a_service_whose_state_cannot_be_read_is_left_out_and_the_rest_restored(endpoint):
+    endpoint.client("secretsmanager").create_secret(Name="kept", SecretString="x")
+    endpoint.client("ec2").create_vpc(CidrBlock="10.9.0.0/16")
+    endpoint.kill()
+    (broken,) = endpoint.state_dir.glob("moto.ec2.*.pickle")
+    broken.write_bytes(b"not a pickle")
+
+    endpoint.start()
+
+    assert endpoint.client("secretsmanager").get_secret_value(SecretId="kept")["SecretString"] == "x"
+    assert broken.with_suffix(".unreadable").exists() and not broken.exists()
