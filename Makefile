@@ -95,14 +95,21 @@ bench: local-up ## measure throughput and commit-to-lake latency, with ceilings 
 # A provider mirror in /opt/tf-plugins (this project's machines) is used when present; elsewhere `terraform init` uses
 # your Terraform CLI configuration (its provider mirror, if any) or the registry.
 TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
-# more terraform arguments, e.g. TF_ARGS="-var create_connector=false"
+# more terraform arguments, e.g. TF_ARGS="-var alarm_email=ops@example.com"
 TF_ARGS ?=
+# TARGET=aws asks before it applies or destroys (AUTO_APPROVE=1 does not); the local endpoint never asks
+AUTO_APPROVE ?= $(filter local,$(TARGET))
 TF_ROOT := terraform/envs/$(TARGET)
 # state: the local endpoint's lives and dies with the stack (.state/), a real deployment's is kept in .build/
 TF_STATE = $$$(if $(filter local,$(TARGET)),STATE_DIR,BUILD_DIR)/terraform/$(TARGET).tfstate
+TF_OUTPUTS = $$$(if $(filter local,$(TARGET)),STATE_DIR,BUILD_DIR)/terraform/$(TARGET).outputs.json
+# boto3 of python -m deploy (and of Terraform's provisioners, which set it themselves) against the local endpoint
+DEPLOY_ENV = $(if $(filter local,$(TARGET)),AWS_ENDPOINT_URL="http://$$AWS_ENDPOINT_HOST:$$AWS_ENDPOINT_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION="$$AWS_REGION")
 TF = $(ENV) export TF_DATA_DIR="$$BUILD_DIR/terraform/$(TARGET)" TF_VAR_build_dir="$$BUILD_DIR" \
+	TF_VAR_deploy_command="$$VENV/bin/python -m deploy" \
 	$(if $(filter local,$(TARGET)),TF_VAR_endpoint="http://$$AWS_ENDPOINT_HOST:$$AWS_ENDPOINT_PORT" TF_VAR_region="$$AWS_REGION" TF_VAR_kafka_bootstrap="$$KAFKA_HOST:$$KAFKA_PORT") && \
 	terraform -chdir=$(TF_ROOT)
+DEPLOY = $(ENV) $(DEPLOY_ENV) python -m deploy
 
 .PHONY: aws-package aws-init aws-plan aws-apply aws-destroy infra-tools infra-check infra-test
 
@@ -117,11 +124,13 @@ aws-init: $(if $(filter local,$(TARGET)),local-up) aws-package
 aws-plan: aws-init ## terraform plan of terraform/envs/TARGET (local: the AWS endpoint of local-up; aws: your account)
 	@$(TF) plan -input=false $(TF_ARGS)
 
-aws-apply: aws-init ## terraform apply of terraform/envs/TARGET
-	@$(TF) apply -input=false $(TF_ARGS)
+aws-apply: aws-init ## deploy terraform/envs/TARGET: infrastructure, database bootstrap, connector, the Glue job's run; waits until they run
+	@$(TF) apply $(if $(AUTO_APPROVE),-input=false -auto-approve) $(TF_ARGS)
+	@$(TF) output -json >"$(TF_OUTPUTS)" && $(DEPLOY) ready --outputs "$(TF_OUTPUTS)"
 
-aws-destroy: aws-init ## terraform destroy of terraform/envs/TARGET
-	@$(TF) destroy -input=false $(TF_ARGS)
+aws-destroy: aws-init ## stop the job's run, delete the connector, drop the slot, publication and role, destroy the rest (refused with deletion protection on)
+	@$(TF) output -json >"$(TF_OUTPUTS)" && $(DEPLOY) check-destroy --outputs "$(TF_OUTPUTS)"
+	@$(TF) destroy $(if $(AUTO_APPROVE),-input=false -auto-approve) $(TF_ARGS)
 
 infra-tools: ## install checkov into its own virtualenv, .build/checkov (it pins an older boto3 than ours)
 	@$(ENV) want="$$CHECKOV_VERSION"; have=$$("$$BUILD_DIR/checkov/bin/checkov" --version 2>/dev/null || true); \
@@ -129,7 +138,7 @@ infra-tools: ## install checkov into its own virtualenv, .build/checkov (it pins
 	 python3 -m venv "$$BUILD_DIR/checkov" && "$$BUILD_DIR/checkov/bin/pip" install -q -r requirements-checkov.txt; fi
 
 infra-check: install infra-tools ## terraform fmt/validate/test, checkov, cfn-lint, versions and TF<->CloudFormation parity
-	@$(ENV) python -m pytest tests/infra --ignore=tests/infra/test_terraform_local.py \
+	@$(ENV) python -m pytest tests/infra --ignore=tests/infra/test_deployed_pipeline.py \
 	 --ignore=tests/infra/test_cloudformation_local.py $(PYTEST_ARGS)
 
 infra-test: install infra-tools local-up ## infra-check, then Terraform and CloudFormation against the local AWS endpoint

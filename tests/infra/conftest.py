@@ -1,9 +1,10 @@
 """Fixtures of the infrastructure suite: Terraform on a copy of the tree, the local AWS endpoint, versions.
 
-Terraform runs on a copy of terraform/, connectors/ and python/glue/ in a temporary folder, so that its lock files,
-state and .terraform folders never land in the work tree. The AWS provider comes from TF_PLUGIN_DIR, or from the
-provider mirror /opt/tf-plugins where the machine has one, or else from whatever the user's Terraform CLI
-configuration says (a mirror, or the registry). A provider that cannot be installed fails the tests that need it.
+Terraform runs on a copy of terraform/, connectors/, python/glue/ and scripts/sql/ in a temporary folder, so that its
+lock files, state and .terraform folders never land in the work tree (but for test_deployed_pipeline.py, which deploys
+through make as a user does). The AWS provider comes from TF_PLUGIN_DIR, or from the provider mirror /opt/tf-plugins
+where the machine has one, or else from whatever the user's Terraform CLI configuration says (a mirror, or the
+registry). A provider that cannot be installed fails the tests that need it.
 """
 
 from __future__ import annotations
@@ -90,11 +91,13 @@ class Terraform:
 
 @pytest.fixture(scope="session")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of what the root configurations read: terraform/, connectors/, python/glue/, and the packaged zips."""
+    """A copy of what the root configurations read: terraform/, connectors/, python/glue/, scripts/sql/ (the database
+    bootstrap's statements), and the packaged zips."""
     dest = tmp_path_factory.mktemp("tree")
     shutil.copytree(ROOT / "terraform", dest / "terraform",
                     ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
     shutil.copytree(ROOT / "connectors", dest / "connectors")
+    shutil.copytree(ROOT / "scripts" / "sql", dest / "scripts" / "sql")
     shutil.copytree(ROOT / "python" / "glue", dest / "python" / "glue", ignore=shutil.ignore_patterns("__pycache__"))
     # the zips Terraform uploads, from the same script as `make aws-package`
     env = dict(os.environ, AWS_PACKAGE_DIR=str(dest / "build" / "aws"))

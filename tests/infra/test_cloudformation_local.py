@@ -5,7 +5,7 @@ moto's CloudFormation knows fewer resource types than its APIs do: a template wi
 (GetAtt of an unknown resource is a server error). The test therefore deploys a derived template: the resources of
 the types in MOTO_CANNOT_SERVE are taken out, then every resource that refers to one of them. What is left (network,
 security groups, endpoints, buckets, log groups, the monitoring role, the subnet group) is deployed unchanged.
-Those other types are proven by test_terraform_local.py (Terraform applies them through the services' own APIs) and
+Those other types are proven by test_deployed_pipeline.py (Terraform applies them through the services' own APIs) and
 by cfn-lint and test_parity.py, never by a deployment here.
 """
 
@@ -170,7 +170,7 @@ def test_endpoints_for_s3_and_the_services(aws, stack):
 @pytest.mark.parametrize("bucket", ["LakeBucket", "ArtifactsBucket"])
 def test_buckets_are_encrypted(aws, stack, bucket):
     # moto's CloudFormation applies BucketEncryption, but not PublicAccessBlockConfiguration, versioning or
-    # lifecycle rules: those are checked on the Terraform deployment (test_terraform_local.py) and by test_parity.py
+    # lifecycle rules: those are checked on the Terraform deployment (test_deployed_pipeline.py) and by test_parity.py
     rules = aws("s3").get_bucket_encryption(Bucket=stack["outputs"][bucket])["ServerSideEncryptionConfiguration"]
     assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
 

@@ -1,31 +1,44 @@
-"""terraform/envs/local against the local AWS endpoint (python -m localaws: moto and what it lacks, `make local-up`):
-plan the whole configuration, apply all of it (MSK and MSK Connect included), check it with boto3, destroy it, and
-check that nothing is left.
+"""The deployment, deployed and run on this machine: `make aws-apply TARGET=local` against the local AWS endpoint
+(python -m localaws: moto and what it lacks, `make local-up`), the same sequence as `make aws-apply TARGET=aws`:
+infrastructure, the database bootstrapped through the RDS Data API, the connector on the local Kafka Connect worker,
+the Glue job's run as spark-submit of the uploaded script. With the local stack's own connector and job stopped, the
+changes committed in PostgreSQL must arrive in the lake the deployed job writes, row for row; the deployment is
+checked with boto3 against what Terraform was asked for; `make aws-destroy TARGET=local` must leave no connector on the
+worker, no job process, no slot, no resource. Before all that, a plan of the whole configuration.
 """
 
 import base64
 import json
+import os
+import subprocess
+import time
 import uuid
 from pathlib import Path
 
+import psycopg2
 import pytest
+import requests
 
+from stack.lakecheck import settle
 from stack.render import load_template, render_connector
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = "terraform/envs/local"
+PRODUCER_TABLES = {"customers": {"profile"}, "orders": {"details"}}
 
 
 @pytest.fixture(scope="module")
 def deployment(terraform, tree, endpoint, settings, tmp_path_factory):
-    """The root configuration initialised with a state of its own, and the -var flags of this run."""
+    """A name of the deployment's own (never the same twice on the shared endpoint), the names it gives its role,
+    publication, slot and topics in the local stack (envs/local), and a plan's state and flags."""
     state = tmp_path_factory.mktemp("state") / "local.tfstate"
     terraform.init(LOCAL, f"-backend-config=path={state}")
-    name = "t" + uuid.uuid4().hex[:8]  # a name of its own: runs never collide on the shared endpoint
+    name = "t" + uuid.uuid4().hex[:8]
     kafka = f"{settings['KAFKA_HOST']}:{settings['KAFKA_PORT']}"
     flags = [f"-var=endpoint={endpoint}", f"-var=region={settings['AWS_REGION']}", f"-var=name={name}",
              f"-var=build_dir={tree / 'build'}", f"-var=kafka_bootstrap={kafka}"]
-    return {"name": name, "flags": flags, "state": state, "destroyed": False}
+    return {"name": name, "flags": flags, "state": state, "destroyed": False, "cdc_user": f"{name}_debezium",
+            "publication": f"{name}_publication", "slot": f"{name}_slot", "topic_prefix": name}
 
 
 def test_plan_covers_the_whole_configuration(terraform, deployment, tree):
@@ -42,29 +55,62 @@ def test_plan_covers_the_whole_configuration(terraform, deployment, tree):
     assert all(r["change"]["actions"] == ["create"] for r in managed)
 
 
+def make(target: str, name: str, timeout: int = 1800) -> str:
+    """`make <target> TARGET=local` as a user runs it, the deployment named `name`."""
+    env = {**os.environ, "TF_VAR_name": name}
+    proc = subprocess.run(["make", target, "TARGET=local"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        pytest.fail(f"make {target} TARGET=local exited {proc.returncode}:\n{proc.stdout[-6000:]}\n"
+                    f"{proc.stderr[-6000:]}")
+    return proc.stdout + proc.stderr
+
+
+def connect(path: str, method: str = "GET") -> requests.Response:
+    return requests.request(method, f"http://{os.environ['CONNECT_HOST']}:{os.environ['CONNECT_PORT']}{path}",
+                            timeout=30)
+
+
+def supervise(*args: str) -> None:
+    subprocess.run(["bash", "-c", '. scripts/lib.sh && supervisorctl "$@"', "supervise", *args], cwd=ROOT,
+                   check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
-def applied(terraform, deployment):
-    terraform(LOCAL, "apply", "-input=false", "-auto-approve", *deployment["flags"], timeout=1200)
-    outputs = json.loads(terraform(LOCAL, "output", "-json"))["pipeline"]["value"]
+def local_pipeline_stopped(settings):
+    """The local stack's own connector and job stopped, so that only the deployed ones carry changes; back after."""
+    native = settings["CONNECTOR_NAME"]
+    connect(f"/connectors/{native}/stop", "PUT").raise_for_status()
+    supervise("stop", "glue")
+    yield
+    connect(f"/connectors/{native}/resume", "PUT").raise_for_status()
+    supervise("start", "glue")
+
+
+@pytest.fixture(scope="module")
+def applied(local_pipeline_stopped, deployment, settings):
+    deployment["apply_log"] = make("aws-apply", deployment["name"])
+    state_dir = Path(os.environ["STATE_DIR"])
+    outputs = json.loads((state_dir / "terraform" / "local.outputs.json").read_text())["pipeline"]["value"]
     yield outputs
     if not deployment["destroyed"]:  # a failed test left it: clean up all the same
-        destroy(terraform, deployment)
+        destroy(deployment)
 
 
-def destroy(terraform, deployment):
-    terraform(LOCAL, "destroy", "-input=false", "-auto-approve", *deployment["flags"], timeout=1200)
+def destroy(deployment):
+    deployment["destroy_log"] = make("aws-destroy", deployment["name"])
     deployment["destroyed"] = True
 
 
-def test_vpc_has_private_subnets_in_two_zones(aws, applied):
+def test_vpc_has_private_subnets_in_three_zones(aws, applied):
     ec2 = aws("ec2")
     subnets = ec2.describe_subnets(SubnetIds=applied["private_subnet_ids"])["Subnets"]
     assert {s["VpcId"] for s in subnets} == {applied["vpc_id"]}
-    assert len({s["AvailabilityZone"] for s in subnets}) == 2
+    assert len({s["AvailabilityZone"] for s in subnets}) == 3
     assert not any(s["MapPublicIpOnLaunch"] for s in subnets)
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [applied["vpc_id"]]}])["VpcEndpoints"]
     services = {e["ServiceName"].rsplit(".", 1)[-1] for e in endpoints}
-    assert {"s3", "secretsmanager", "sts", "logs", "glue"} <= services
+    assert {"s3", "secretsmanager", "sts", "logs", "glue", "monitoring"} <= services
 
 
 def test_aurora_admits_only_the_connect_workers(aws, applied):
@@ -104,12 +150,29 @@ def test_aurora_cluster_has_logical_replication_and_a_managed_password(aws, appl
                if i.get("DBClusterIdentifier") == deployment["name"])
 
 
-def test_replication_role_secret_exists(aws, applied, deployment, settings):
-    secret = aws("secretsmanager").describe_secret(SecretId=applied["cdc_user_secret_arn"])
-    assert secret["Name"] == f"{deployment['name']}/{settings['PG_CDC_USER']}"
+def test_the_bootstrap_generated_the_replication_role_and_its_password_into_its_secret(aws, applied, deployment,
+                                                                                         settings):
+    secrets = aws("secretsmanager")
+    assert secrets.describe_secret(SecretId=applied["cdc_user_secret_arn"])["Name"] == \
+        f"{deployment['name']}/{deployment['cdc_user']}"
+    value = json.loads(secrets.get_secret_value(SecretId=applied["cdc_user_secret_arn"])["SecretString"])
+    assert value["username"] == deployment["cdc_user"] and len(value["password"]) >= 32
+    assert value["password"] not in deployment["apply_log"]  # never printed
+    # the role, made through the RDS Data API in the local PostgreSQL, logs in with it and may stream the WAL
+    with psycopg2.connect(host=settings["PG_HOST"], port=settings["PG_PORT"], dbname="shop", user=value["username"],
+                          password=value["password"]) as conn, conn.cursor() as cur:
+        cur.execute("SELECT rolreplication FROM pg_roles WHERE rolname = current_user")
+        assert cur.fetchone() == (True,)
+        cur.execute("SELECT puballtables, pubname FROM pg_publication WHERE pubname = %s", (deployment["publication"],))
+        assert cur.fetchone() == (False, deployment["publication"])
+        cur.execute("SELECT count(*) FROM pg_publication_namespace pn JOIN pg_publication p ON p.oid = pn.pnpubid "
+                    "JOIN pg_namespace n ON n.oid = pn.pnnspid WHERE p.pubname = %s AND n.nspname = 'shop'",
+                    (deployment["publication"],))
+        assert cur.fetchone() == (1,)
+    conn.close()
 
 
-def test_glue_job_runs_the_uploaded_script_with_the_pipeline_arguments(aws, applied, settings):
+def test_glue_job_runs_the_uploaded_script_with_the_pipeline_arguments(aws, applied, deployment):
     job = aws("glue").get_job(JobName=applied["glue_job_name"])["Job"]
     assert job["GlueVersion"] == "5.0" and job["Command"]["Name"] == "gluestreaming"
     script = job["Command"]["ScriptLocation"]
@@ -118,7 +181,8 @@ def test_glue_job_runs_the_uploaded_script_with_the_pipeline_arguments(aws, appl
     assert body == (ROOT / "python" / "glue" / "cdc_to_lake.py").read_bytes()
     args = job["DefaultArguments"]
     assert args["--kafka-bootstrap"] == applied["msk_bootstrap_brokers"]
-    assert args["--topic-prefix"] == settings["TOPIC_PREFIX"]
+    assert args["--topic-prefix"] == deployment["topic_prefix"]
+    assert args["--conf"] == "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
     assert args["--lake-uri"] == f"s3://{applied['lake_bucket']}"
     assert args["--database"] == applied["glue_database"] and args["--catalog"] == "glue"
     assert args["--extra-py-files"] == f"s3://{applied['artifacts_bucket']}/glue/glue-job.zip"
@@ -155,8 +219,9 @@ def test_msk_cluster_is_active_with_iam_auth_encryption_and_broker_logs(aws, app
     (group,) = aws("logs").describe_log_groups(logGroupNamePrefix=logs["LogGroup"])["logGroups"]
     assert group["logGroupName"] == logs["LogGroup"]
     brokers = aws("kafka").get_bootstrap_brokers(ClusterArn=msk_cluster["ClusterArn"])
-    assert brokers["BootstrapBrokerStringSaslIam"] == applied["msk_bootstrap_brokers"]
-    assert all(broker.endswith(":9098") for broker in applied["msk_bootstrap_brokers"].split(","))
+    # the local Kafka stands in for the brokers (plaintext: MSK's TLS and IAM are not emulated)
+    assert brokers["BootstrapBrokerStringSaslIam"] == applied["msk_bootstrap_brokers"] == \
+        f"{os.environ['KAFKA_HOST']}:{os.environ['KAFKA_PORT']}"
 
 
 def test_msk_configuration_lets_debezium_create_its_topics(aws, msk_cluster, deployment, versions):
@@ -177,7 +242,7 @@ def connector(aws, applied):
     return aws("kafkaconnect").describe_connector(connectorArn=applied["connector_arn"])
 
 
-def test_msk_connect_plugin_is_the_packaged_zip_in_the_artifacts_bucket(aws, applied, connector, tree):
+def test_msk_connect_plugin_is_the_packaged_zip_in_the_artifacts_bucket(aws, applied, connector):
     (plugin_ref,) = connector["plugins"]
     plugin = aws("kafkaconnect").describe_custom_plugin(customPluginArn=plugin_ref["customPlugin"]["customPluginArn"])
     assert plugin["customPluginState"] == "ACTIVE"
@@ -189,7 +254,7 @@ def test_msk_connect_plugin_is_the_packaged_zip_in_the_artifacts_bucket(aws, app
     s3 = aws("s3")
     uploaded = s3.get_object(Bucket=applied["artifacts_bucket"], Key=location["fileKey"],
                              VersionId=location["objectVersion"])["Body"].read()
-    assert uploaded == (tree / "build" / "aws" / "debezium-connector-postgres.zip").read_bytes()
+    assert uploaded == (Path(os.environ["BUILD_DIR"]) / "aws" / "debezium-connector-postgres.zip").read_bytes()
 
 
 def test_msk_connect_worker_configuration_names_the_secrets_manager_provider(aws, connector, settings):
@@ -204,6 +269,7 @@ def test_msk_connect_worker_configuration_names_the_secrets_manager_provider(aws
     assert properties["config.providers"] == "secretsmanager"
     assert properties["config.providers.secretsmanager.class"]
     assert properties["config.providers.secretsmanager.param.region"] == settings["AWS_REGION"]
+    assert properties["offset.storage.topic"] == applied["connect_offset_storage_topic"]
 
 
 def test_msk_connect_connector_runs_the_template_with_a_secret_reference(aws, applied, connector, env_example,
@@ -220,9 +286,12 @@ def test_msk_connect_connector_runs_the_template_with_a_secret_reference(aws, ap
 
     secret = aws("secretsmanager").describe_secret(SecretId=applied["cdc_user_secret_arn"])["Name"]
     (aurora,) = aws("rds").describe_db_clusters(DBClusterIdentifier=deployment["name"])["DBClusters"]
-    # the template rendered with the pipeline's settings (.env.example's values) and the deployment's database
+    # the template rendered with the pipeline's settings (.env.example's values, and the deployment's own role,
+    # publication, slot and topics beside the local stack's) and the deployment's database
     expected = render_connector(load_template(ROOT / "connectors" / "postgres-source.json.tmpl"), {
-        **env_example, "CONNECTOR_DB_HOST": applied["aurora_endpoint"], "CONNECTOR_DB_PORT": str(aurora["Port"]),
+        **env_example, "PG_CDC_USER": deployment["cdc_user"], "PG_PUBLICATION": deployment["publication"],
+        "PG_SLOT": deployment["slot"], "TOPIC_PREFIX": deployment["topic_prefix"],
+        "CONNECTOR_DB_HOST": applied["aurora_endpoint"], "CONNECTOR_DB_PORT": str(aurora["Port"]),
         "CONNECTOR_DB_PASSWORD_REF": f"${{secretsmanager:{secret}:password}}"})
     config = connector["connectorConfiguration"]
     assert config == expected
@@ -230,8 +299,61 @@ def test_msk_connect_connector_runs_the_template_with_a_secret_reference(aws, ap
     assert env_example["PG_CDC_PASSWORD"] not in json.dumps(config)
 
 
-def test_destroy_leaves_nothing_behind(terraform, aws, applied, deployment, msk_cluster, connector):
-    destroy(terraform, deployment)
+def test_the_connector_runs_on_the_local_worker_with_its_database_mapped(applied, connector, settings):
+    name = connector["connectorName"]
+    status = connect(f"/connectors/{name}/status").json()
+    assert status["connector"]["state"] == "RUNNING" and [t["state"] for t in status["tasks"]] == ["RUNNING"]
+    config = connect(f"/connectors/{name}/config").json()
+    assert (config["database.hostname"], config["database.port"]) == (settings["PG_HOST"], settings["PG_PORT"])
+    assert config["offsets.storage.topic"] == applied["connect_offset_storage_topic"]
+
+
+def test_the_job_run_is_a_spark_process_of_the_downloaded_script(aws, applied, deployment):
+    (run,) = [r for r in aws("glue").get_job_runs(JobName=applied["glue_job_name"])["JobRuns"]
+              if r["JobRunState"] == "RUNNING"]
+    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    (spark,) = [p for p in processes.splitlines() if "spark-submit" in p and f"/{run['Id']}/cdc_to_lake.py" in p]
+    assert "--kafka-auth none" in spark and f"--topic-prefix {deployment['topic_prefix']}" in spark
+
+
+@pytest.fixture(scope="module")
+def deployed_lake(applied, endpoint, settings):
+    """A Spark session reading the lake the deployed job writes: its Glue catalog and S3 on the local endpoint."""
+    from glue import run_local
+    from glue.options import JobOptions
+    from glue.session import build_session
+
+    os.environ.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION=settings["AWS_REGION"],
+                      TZ="UTC")
+    time.tzset()
+    opts = JobOptions.from_mapping({
+        "kafka-bootstrap": "unused:9092", "topic-prefix": "unused", "lake-uri": f"s3://{applied['lake_bucket']}",
+        "catalog": "glue", "database": applied["glue_database"], "s3-endpoint": endpoint, "glue-endpoint": endpoint,
+        "region": settings["AWS_REGION"]}, env={})
+    spark = build_session(opts, extra={
+        "spark.master": "local[1]", "spark.driver.memory": "1g", "spark.ui.enabled": "false",
+        "spark.driver.extraClassPath": run_local.class_path(run_local.Settings(os.environ))})
+    spark.sparkContext.setLogLevel("ERROR")
+    yield spark, f"`{opts.catalog_name}`.`{opts.database}`"
+    spark.stop()
+
+
+def test_inserts_updates_and_deletes_arrive_in_the_deployed_lake_row_for_row(applied, deployed_lake, settings):
+    supervise("stop", "producer")  # one writer, whose changes all arrive before the lake is compared
+    try:
+        subprocess.run([os.environ["VENV"] + "/bin/python", "-m", "producer", "run", "--quiet", "--count", "3000",
+                        "--rate", "0", "--seed", "41"], cwd=ROOT, check=True)
+        dsn = (f"host={settings['PG_HOST']} port={settings['PG_PORT']} dbname={settings['PG_DATABASE']} "
+               f"user={settings['PG_APP_USER']} password={settings['PG_APP_PASSWORD']}")
+        for table, json_columns in PRODUCER_TABLES.items():
+            assert settle(deployed_lake, dsn, settings["PG_SCHEMA"], table, ["id"], json_columns, timeout=600) == []
+    finally:
+        supervise("start", "producer")
+
+
+def test_destroy_leaves_nothing_behind(aws, applied, deployment, msk_cluster, connector, settings):
+    destroy(deployment)
+    assert "dropped slot" in deployment["destroy_log"] and "stopping" in deployment["destroy_log"]
     name = deployment["name"]
     assert aws("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"] == []
     assert [b["Name"] for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(f"{name}-")] == []
@@ -252,3 +374,16 @@ def test_destroy_leaves_nothing_behind(terraform, aws, applied, deployment, msk_
             if w["workerConfigurationArn"] == worker] == []
     assert [r for r in aws("iam").list_roles()["Roles"]
             if r["Arn"] == connector["serviceExecutionRoleArn"]] == []
+    # nothing runs any more: no connector on the worker, no job process, no slot, publication or role
+    assert connector["connectorName"] not in connect("/connectors").json()
+    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    assert not [p for p in processes.splitlines() if "spark-submit" in p and f"--topic-prefix {name} " in p + " "]
+    with psycopg2.connect(host=settings["PG_HOST"], port=settings["PG_PORT"], dbname=settings["PG_DATABASE"],
+                          user=settings["PG_APP_USER"], password=settings["PG_APP_PASSWORD"]) as conn, \
+            conn.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = %s), "
+                    "(SELECT count(*) FROM pg_publication WHERE pubname = %s), "
+                    "(SELECT count(*) FROM pg_roles WHERE rolname = %s)",
+                    (deployment["slot"], deployment["publication"], deployment["cdc_user"]))
+        assert cur.fetchone() == (0, 0, 0)
+    conn.close()

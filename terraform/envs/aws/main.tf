@@ -18,4 +18,7 @@ module "pipeline" {
   deletion_protection = var.deletion_protection
   create_connector    = var.create_connector
   alarm_email         = var.alarm_email
+
+  deploy_command          = var.deploy_command
+  provisioner_environment = { AWS_REGION = var.region }
 }

@@ -40,7 +40,7 @@ variable "deletion_protection" {
 }
 
 variable "create_connector" {
-  description = "Create the Debezium connector; false for the first apply, before the replication role exists in Aurora (terraform/README.md)"
+  description = "Create the Debezium connector (after the database bootstrap, in the same apply); false leaves it out"
   type        = bool
   default     = true
 }
@@ -54,4 +54,10 @@ variable "alarm_email" {
     condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
     error_message = "alarm_email must be an e-mail address or null."
   }
+}
+
+variable "deploy_command" {
+  description = "How Terraform's provisioners run the project's python/deploy package (make passes the virtualenv's python with PYTHONPATH)"
+  type        = string
+  default     = "python3 -m deploy"
 }

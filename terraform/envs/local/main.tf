@@ -1,7 +1,24 @@
 # The pipeline against the local AWS endpoint (python -m localaws on 127.0.0.1:4566, started by `make local-up`):
-# moto, plus the MSK and MSK Connect APIs moto lacks (python/localaws), so the whole pipeline is applied here, MSK
-# and the connector included. Nothing runs behind those two: their brokers and connector are API resources only,
-# while the local stack's Kafka, Connect and Glue job are what runs (terraform/README.md).
+# moto, plus what it lacks (python/localaws), with what the APIs describe running on this machine: the database
+# bootstrap through the RDS Data API runs in the local PostgreSQL, MSK's brokers are the local Kafka, the MSK Connect
+# connector runs on the local Kafka Connect worker, the Glue job's run is a spark-submit of the uploaded script
+# (terraform/README.md). The same modules, bootstrap and start as envs/aws.
+
+locals {
+  # beside the local stack's own connector, in the same PostgreSQL and Kafka: a role, publication, slot and topics
+  # of its own
+  id = replace(var.name, "-", "_")
+  settings = {
+    CONNECTOR_NAME        = "shop-postgres"
+    PG_DATABASE           = "shop"
+    PG_SCHEMA             = "shop"
+    PG_CDC_USER           = "${local.id}_debezium"
+    PG_PUBLICATION        = "${local.id}_publication"
+    PG_SLOT               = "${local.id}_slot"
+    TOPIC_PREFIX          = var.name
+    HEARTBEAT_INTERVAL_MS = "10000"
+  }
+}
 
 provider "aws" {
   region     = var.region
@@ -41,6 +58,15 @@ module "pipeline" {
   create_msk          = var.create_msk
   kafka_bootstrap     = var.kafka_bootstrap
   deletion_protection = false
+  settings            = local.settings
   # the endpoint speaks plain HTTP, and it enforces bucket policies: a TLS-only policy would lock Terraform out
   s3_deny_insecure_transport = false
+
+  deploy_command = var.deploy_command
+  provisioner_environment = {
+    AWS_ENDPOINT_URL      = var.endpoint
+    AWS_REGION            = var.region
+    AWS_ACCESS_KEY_ID     = "test"
+    AWS_SECRET_ACCESS_KEY = "test"
+  }
 }

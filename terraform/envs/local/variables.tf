@@ -38,3 +38,9 @@ variable "kafka_bootstrap" {
   type        = string
   default     = "127.0.0.1:9092"
 }
+
+variable "deploy_command" {
+  description = "How Terraform's provisioners run the project's python/deploy package (make passes the virtualenv's python with PYTHONPATH)"
+  type        = string
+  default     = "python3 -m deploy"
+}

@@ -330,3 +330,32 @@ resource "aws_glue_job" "this" {
 
   depends_on = [aws_iam_role_policy.this]
 }
+
+################################################################################
+# The job's run: a streaming job runs until stopped
+################################################################################
+
+# A new run when what runs changes (the script, its package, the job's arguments). Stopped on destroy and waited for:
+# a running job holds network interfaces in the job's subnet and security group, which could not be deleted meanwhile.
+resource "terraform_data" "run" {
+  count = var.start_run ? 1 : 0
+
+  triggers_replace = [aws_glue_job.this.id, aws_s3_object.script.source_hash, aws_s3_object.package.source_hash,
+  sha256(jsonencode(aws_glue_job.this.default_arguments))]
+
+  input = {
+    stop        = "${var.deploy_command} stop-job --job-name '${aws_glue_job.this.name}'"
+    environment = var.provisioner_environment
+  }
+
+  provisioner "local-exec" {
+    command     = "${var.deploy_command} start-job --job-name '${aws_glue_job.this.name}'"
+    environment = var.provisioner_environment
+  }
+
+  provisioner "local-exec" {
+    when        = destroy
+    command     = self.input.stop
+    environment = self.input.environment
+  }
+}

@@ -32,3 +32,8 @@ output "job_arn" {
   description = "ARN of the Glue job"
   value       = try(aws_glue_job.this.arn, null)
 }
+
+output "run_started" {
+  description = "Whether Terraform keeps a run of the job going (start_run)"
+  value       = length(terraform_data.run) > 0
+}

@@ -214,3 +214,25 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+################################################################################
+# The job's run
+################################################################################
+
+variable "start_run" {
+  description = "Start the streaming job's run on apply and stop it on destroy (python -m deploy start-job / stop-job); false leaves the job idle"
+  type        = bool
+  default     = true
+}
+
+variable "deploy_command" {
+  description = "How to run the project's python/deploy package (make passes the virtualenv's python with PYTHONPATH)"
+  type        = string
+  default     = "python3 -m deploy"
+}
+
+variable "provisioner_environment" {
+  description = "Environment of the provisioners besides Terraform's own: AWS_ENDPOINT_URL and test credentials for the local endpoint, nothing on AWS"
+  type        = map(string)
+  default     = {}
+}

@@ -75,6 +75,27 @@ module "aurora" {
   tags                = local.tags
 }
 
+# The database's roles, schema, publication and DDL capture, through the RDS Data API (python/deploy); dropped again
+# (slot, publication, role) on destroy, after the connector and before Aurora
+module "bootstrap" {
+  source = "../bootstrap"
+
+  cluster_arn       = module.aurora.cluster_arn
+  master_secret_arn = module.aurora.master_user_secret_arn
+  database          = var.settings["PG_DATABASE"]
+  schema            = var.settings["PG_SCHEMA"]
+  cdc_user          = var.settings["PG_CDC_USER"]
+  cdc_secret_arn    = module.aurora.cdc_user_secret_arn
+  publication       = var.settings["PG_PUBLICATION"]
+  slot              = var.settings["PG_SLOT"]
+
+  deploy_command = var.deploy_command
+  environment    = var.provisioner_environment
+
+  # the Data API needs the writer instance up, not only the cluster
+  depends_on = [module.aurora]
+}
+
 module "msk" {
   source = "../msk"
   count  = var.create_msk ? 1 : 0
@@ -116,6 +137,9 @@ module "msk_connect" {
   db_secret_name = module.aurora.cdc_user_secret_name
 
   tags = local.tags
+
+  # its role, password and publication exist first; on destroy it goes before they do
+  depends_on = [module.bootstrap]
 }
 
 module "glue" {
@@ -150,6 +174,10 @@ module "glue" {
     name = module.msk[0].cluster_name
     uuid = module.msk[0].cluster_uuid
   } : null
+
+  start_run               = var.start_job
+  deploy_command          = var.deploy_command
+  provisioner_environment = var.provisioner_environment
 
   tags = local.tags
 }

@@ -53,6 +53,26 @@ output "connector_arn" {
   value       = try(module.msk_connect[0].connector_arn, null)
 }
 
+output "connector_name" {
+  description = "Name of the MSK Connect connector; null without it"
+  value       = local.with_connector ? local.connector_name : null
+}
+
+output "connector_log_group" {
+  description = "CloudWatch log group of the connector's workers; null without it"
+  value       = try(module.msk_connect[0].log_group_name, null)
+}
+
+output "deletion_protection" {
+  description = "Whether Aurora and the buckets are protected from deletion (make aws-destroy refuses while they are)"
+  value       = var.deletion_protection
+}
+
+output "database_names" {
+  description = "What the bootstrap created in the database: the replication role, the publication, and the connector's slot"
+  value       = { cdc_user = var.settings["PG_CDC_USER"], publication = var.settings["PG_PUBLICATION"], slot = var.settings["PG_SLOT"], schema = var.settings["PG_SCHEMA"], database = var.settings["PG_DATABASE"] }
+}
+
 output "glue_job_name" {
   description = "Name of the Glue streaming job"
   value       = module.glue.job_name

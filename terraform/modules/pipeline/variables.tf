@@ -157,7 +157,7 @@ variable "create_msk" {
 }
 
 variable "create_connector" {
-  description = "Create the MSK Connect connector (with create_msk); false for a first apply, before the replication role exists in the database"
+  description = "Create the MSK Connect connector (with create_msk); it is created after the database bootstrap, so the first apply needs nothing else"
   type        = bool
   default     = true
 }
@@ -248,4 +248,26 @@ variable "athena_bytes_scanned_cutoff_per_query" {
   description = "Bytes an Athena query of the lake may scan before it is cancelled"
   type        = number
   default     = 10737418240
+}
+
+################################################################################
+# What Terraform runs beyond resources: the database bootstrap, the job's run
+################################################################################
+
+variable "start_job" {
+  description = "Start the Glue job's run on apply (and stop it on destroy); false leaves the job idle"
+  type        = bool
+  default     = true
+}
+
+variable "deploy_command" {
+  description = "How the provisioners run the project's python/deploy package (make passes the virtualenv's python with PYTHONPATH)"
+  type        = string
+  default     = "python3 -m deploy"
+}
+
+variable "provisioner_environment" {
+  description = "Environment of the provisioners besides Terraform's own: AWS_ENDPOINT_URL and test credentials for the local endpoint; the region on AWS"
+  type        = map(string)
+  default     = {}
 }
