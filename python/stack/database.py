@@ -9,9 +9,11 @@ function bodies); statements end with a semicolon at the end of a line outside q
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "scripts" / "sql"
 _NAME = re.compile(r""":'(\w+)'|:"(\w+)\"""")
@@ -111,10 +113,7 @@ def teardown_statements(slot: str, publication: str, cdc_user: str) -> list[str]
 def bootstrap_local(admin_dsn: str, names: Names, app_password: str, cdc_password: str) -> None:
     """The local cluster, as its superuser: the application's role (the schema's owner) and the database, then the
     pipeline's statements and the replication role's password."""
-    import psycopg2
-
-    with psycopg2.connect(admin_dsn, dbname="postgres") as conn, conn.cursor() as cur:
-        conn.autocommit = True
+    with _autocommit(admin_dsn, "postgres") as cur:
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (names.schema_owner,))
         if cur.fetchone() is None:
             cur.execute(f"CREATE ROLE {identifier(names.schema_owner)} LOGIN")
@@ -123,11 +122,22 @@ def bootstrap_local(admin_dsn: str, names: Names, app_password: str, cdc_passwor
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (names.database,))
         if cur.fetchone() is None:
             cur.execute(f"CREATE DATABASE {identifier(names.database)} OWNER {identifier(names.schema_owner)}")
-    conn.close()
-    with psycopg2.connect(admin_dsn, dbname=names.database) as conn, conn.cursor() as cur:
-        conn.autocommit = True
+    with _autocommit(admin_dsn, names.database) as cur:
         for statement in pipeline_statements(names):
             cur.execute(statement)
         cur.execute(SET_PASSWORD.replace(":role", "%(role)s").replace(":password", "%(password)s"),
                     {"role": names.cdc_user, "password": cdc_password})
-    conn.close()
+
+
+@contextmanager
+def _autocommit(admin_dsn: str, database: str) -> Iterator[Any]:
+    """A cursor of the superuser on `database`, each statement committed on its own (CREATE DATABASE must be)."""
+    import psycopg2
+
+    conn = psycopg2.connect(admin_dsn, dbname=database)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
