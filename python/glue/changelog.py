@@ -4,7 +4,7 @@ Iceberg rather than plain Parquet files: an append is one atomic commit (a job k
 files for readers). Row images stay JSON text, exactly as Debezium sent them, with a reference to their Connect schema
 in `cdc_schemas`, so the mirrors can be rebuilt from the change log alone (glue.history).
 
-Each change is logged once. A change is its table, its place in commit order, its op and its key: a micro-batch
+Each change is logged once, its first copy in a batch. A change is its table, its place in commit order, its op and its key: a micro-batch
 replayed after a crash and a change Debezium re-sends after a restart (at new Kafka offsets) carry the same ones. Each
 append records, per topic partition, the latest place it logged (`cdc.positions` in the snapshot summary); an event
 placed after that is new, which is every event of a normal batch. Only events placed at or before it (a replay, a
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from glue.sqlnames import COMMON_PROPERTIES, tblproperties
@@ -64,6 +64,13 @@ def ensure_changelog(spark: SparkSession, table: str) -> None:
     missing = [f"`{name}` {kind}" for name, kind in COLUMNS.items() if name not in existing]
     if missing:
         spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({', '.join(missing)})")
+
+
+def first_copies(rows: DataFrame) -> DataFrame:
+    """One row per change: the copy at the lowest Kafka position. A batch can hold a change twice when Debezium sends
+    again, from its last committed offset, changes still in the same micro-batch (PostgreSQL restarted)."""
+    first = Window.partitionBy(*IDENTITY).orderBy("partition", "offset")
+    return rows.withColumn("_copy", F.row_number().over(first)).where("_copy = 1").drop("_copy")
 
 
 def logged_positions(spark: SparkSession, table: str) -> dict[str, dict[str, list[int]]]:
@@ -128,7 +135,7 @@ class Changelog:
         """Append the events not yet in the change log; the number appended. schemas: {schema_id: Connect schema}
         of the events (glue.job.table_batches found them)."""
         self._load(spark)
-        rows = self._placed_after_logged(spark, changelog_rows(events)).persist()
+        rows = self._placed_after_logged(spark, first_copies(changelog_rows(events))).persist()
         try:
             stats = (rows.groupBy("topic", "partition", "_after")
                      .agg(F.max(F.struct("commit_lsn", "lsn")).alias("last"), F.count("*").alias("n"),
