@@ -4,13 +4,17 @@ Review these when MOTO_VERSION changes; each names what it works around."""
 from __future__ import annotations
 
 import functools
+import json
+import secrets
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+from moto.ec2.models.security_groups import SecurityGroupRule
+from moto.glue.models import FakeConnection
 from moto.kafka.exceptions import NotFoundException
 from moto.kafka.models import FakeKafkaCluster, KafkaBackend
-from moto.rds.models import DBCluster
+from moto.rds.models import DBCluster, DBInstance, MasterUserSecret
 from moto.s3.models import FakeDeleteMarker
 from moto.utilities.utils import get_partition
 
@@ -97,3 +101,78 @@ def _enable_http_endpoint(self: DBCluster, value: bool | None) -> None:
 # moto 5.2.5 turns the HTTP endpoint (the RDS Data API) on for Aurora Serverless v1 only; AWS has it for provisioned
 # Aurora PostgreSQL too, and this project bootstraps its database through it.
 DBCluster.enable_http_endpoint = DBCluster.enable_http_endpoint.setter(_enable_http_endpoint)
+
+
+_instance_init, _instance_update = DBInstance.__init__, DBInstance.update
+
+
+@functools.wraps(_instance_init)
+def _instance_with_insights(self: DBInstance, *args: Any, **kwargs: Any) -> None:
+    _instance_init(self, *args, **kwargs)
+    self.performance_insights_enabled = bool(kwargs.get("enable_performance_insights"))
+
+
+@functools.wraps(_instance_update)
+def _update_insights(self: DBInstance, **kwargs: Any) -> None:
+    _instance_update(self, **kwargs)
+    if "enable_performance_insights" in kwargs:
+        self.performance_insights_enabled = bool(kwargs["enable_performance_insights"])
+
+
+# moto 5.2.5 keeps no PerformanceInsightsEnabled of an instance, so every plan after an apply wants to turn it on
+# again (an in-place update each time): here an instance reports what it was created or modified with.
+DBInstance.__init__ = _instance_with_insights
+DBInstance.update = _update_insights
+
+_connection_as_dict = FakeConnection.as_dict
+
+
+@functools.wraps(_connection_as_dict)
+def _connection_with_type(self: FakeConnection, hide_password: bool = False) -> dict[str, Any]:
+    return {**_connection_as_dict(self, hide_password), "ConnectionType": self.connection_input.get("ConnectionType")}
+
+
+# moto 5.2.5 leaves ConnectionType out of GetConnection's answer, so every plan wants to set it again, through
+# UpdateConnection, which moto does not serve: a second apply waited for ever.
+FakeConnection.as_dict = _connection_with_type
+
+
+def _master_credentials(self: MasterUserSecret) -> str:
+    return json.dumps({"username": self.resource.master_username, "password": secrets.token_urlsafe(24)})
+
+
+# moto 5.2.5 writes {"username": "admin", "password": "P@55w0rd!"} into every RDS-managed master secret, whatever the
+# cluster's master user is called: RDS writes the master user's name and a generated password.
+MasterUserSecret._generate_secret_string = _master_credentials
+
+
+_rule_init = SecurityGroupRule.__init__
+
+
+@functools.wraps(_rule_init)
+def _rule_keeping_descriptions(self: SecurityGroupRule, *args: Any, **kwargs: Any) -> None:
+    _rule_init(self, *args, **kwargs)
+    prefix_list = kwargs.get("prefix_list_id") or (args[7] if len(args) > 7 else None)
+    self._prefix_list_description = (prefix_list or {}).get("Description")
+
+
+def _rule_description(self: SecurityGroupRule) -> str | None:
+    return (self.ip_range.get("Description") or self.source_group.get("Description")
+            or getattr(self, "_prefix_list_description", None))
+
+
+# moto 5.2.5's DescribeSecurityGroupRules reports the description of a rule to a CIDR only, not of a rule to another
+# security group or a prefix list, so every plan wants to set those descriptions again (an update of each rule).
+SecurityGroupRule.__init__ = _rule_keeping_descriptions
+SecurityGroupRule.description = property(_rule_description)
+
+_scaling_info = DBCluster.scaling_configuration_info
+
+
+def _scaling_info_of_serverless(self: DBCluster) -> dict[str, Any] | None:
+    return _scaling_info.fget(self) if self.engine_mode == "serverless" else None
+
+
+# moto 5.2.5 reports Aurora Serverless v1's ScalingConfigurationInfo (all empty) for a provisioned cluster too, which
+# Terraform reads as a scaling_configuration block to remove on every plan.
+DBCluster.scaling_configuration_info = property(_scaling_info_of_serverless)

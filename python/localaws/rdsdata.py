@@ -47,11 +47,26 @@ def _cluster(call: api.Call) -> Any:
     return cluster
 
 
-def _connect(database: str) -> Any:
+def _connect(cluster: Any, database: str) -> Any:
     rt = runtime.current()
     if rt is None:
         raise _error("DatabaseUnavailableException", "no local database behind this endpoint (--postgres)", 504)
-    return psycopg2.connect(f"{rt.postgres_admin} dbname={database}")
+    conn = psycopg2.connect(f"{rt.postgres_admin} dbname={database}")
+    _master_user(conn, cluster)
+    return conn
+
+
+def _master_user(conn: Any, cluster: Any) -> None:
+    """The cluster's master user, as RDS creates it in a new cluster: a role that may create roles and databases,
+    logging in with its secret's password."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (cluster.master_username,))
+        if cur.fetchone() is None:
+            secret = cluster.master_user_secret.secret if getattr(cluster, "master_user_secret", None) else None
+            password = json.loads(secret.secret_string)["password"] if secret else cluster.master_user_password
+            name = '"' + cluster.master_username.replace('"', '""') + '"'
+            cur.execute(f"CREATE ROLE {name} LOGIN CREATEROLE CREATEDB PASSWORD %s", (password,))
+    conn.commit()
 
 
 def parameter_value(parameter: dict) -> Any:
@@ -133,7 +148,7 @@ def _session(call: api.Call, cluster: Any) -> tuple[Any, bool]:
         if transaction not in TRANSACTIONS:
             raise _error("TransactionNotFoundException", f"Transaction {transaction} is not found", 404)
         return TRANSACTIONS[transaction], True
-    conn = _connect(call.body.get("database") or cluster.database_name or "postgres")
+    conn = _connect(cluster, call.body.get("database") or cluster.database_name or "postgres")
     conn.autocommit = True
     return conn, False
 
@@ -193,7 +208,7 @@ def batch_execute_statement(call: api.Call) -> dict[str, Any]:
 
 def begin_transaction(call: api.Call) -> dict[str, Any]:
     cluster = _cluster(call)
-    conn = _connect(call.body.get("database") or cluster.database_name or "postgres")
+    conn = _connect(cluster, call.body.get("database") or cluster.database_name or "postgres")
     transaction = base64.b64encode(uuid.uuid4().bytes).decode()
     TRANSACTIONS[transaction] = conn
     return {"transactionId": transaction}
