@@ -104,7 +104,7 @@ TF_ROOT := terraform/envs/$(TARGET)
 TF_STATE = $$$(if $(filter local,$(TARGET)),STATE_DIR,BUILD_DIR)/terraform/$(TARGET).tfstate
 TF_OUTPUTS = $$$(if $(filter local,$(TARGET)),STATE_DIR,BUILD_DIR)/terraform/$(TARGET).outputs.json
 # boto3 of python -m deploy (and of Terraform's provisioners, which set it themselves) against the local endpoint
-DEPLOY_ENV = $(if $(filter local,$(TARGET)),AWS_ENDPOINT_URL="http://$$AWS_ENDPOINT_HOST:$$AWS_ENDPOINT_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION="$$AWS_REGION")
+DEPLOY_ENV = $(if $(filter local,$(TARGET)),AWS_ENDPOINT_URL="http://$$AWS_ENDPOINT_HOST:$$AWS_ENDPOINT_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION="$$AWS_REGION")
 TF = $(ENV) export TF_DATA_DIR="$$BUILD_DIR/terraform/$(TARGET)" TF_VAR_build_dir="$$BUILD_DIR" \
 	TF_VAR_deploy_command="$$VENV/bin/python -m deploy" \
 	$(if $(filter local,$(TARGET)),TF_VAR_endpoint="http://$$AWS_ENDPOINT_HOST:$$AWS_ENDPOINT_PORT" TF_VAR_region="$$AWS_REGION" TF_VAR_kafka_bootstrap="$$KAFKA_HOST:$$KAFKA_PORT") && \

@@ -20,5 +20,5 @@ module "pipeline" {
   alarm_email         = var.alarm_email
 
   deploy_command          = var.deploy_command
-  provisioner_environment = { AWS_REGION = var.region }
+  provisioner_environment = { AWS_DEFAULT_REGION = var.region }
 }

@@ -65,7 +65,7 @@ module "pipeline" {
   deploy_command = var.deploy_command
   provisioner_environment = {
     AWS_ENDPOINT_URL      = var.endpoint
-    AWS_REGION            = var.region
+    AWS_DEFAULT_REGION    = var.region
     AWS_ACCESS_KEY_ID     = "test"
     AWS_SECRET_ACCESS_KEY = "test"
   }

@@ -13,6 +13,8 @@ locals {
 # kept in its secret).
 resource "terraform_data" "this" {
   triggers_replace = [local.sql, var.cluster_arn, var.schema, var.cdc_user, var.publication]
+  # after the instances (the Data API needs the writer); a new instance does not run the bootstrap again
+  input = var.instance_identifiers
 
   provisioner "local-exec" {
     command     = "${var.deploy_command} bootstrap ${local.where} --cdc-secret-arn '${var.cdc_secret_arn}' --schema '${var.schema}' --cdc-user '${var.cdc_user}' --publication '${var.publication}'"

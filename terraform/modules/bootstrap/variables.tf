@@ -12,6 +12,11 @@ variable "master_secret_arn" {
   type        = string
 }
 
+variable "instance_identifiers" {
+  description = "The cluster's instances: the Data API answers once the writer runs, so the bootstrap comes after them"
+  type        = list(string)
+}
+
 variable "database" {
   description = "The captured database (the cluster's database_name)"
   type        = string

@@ -283,7 +283,9 @@ resource "aws_glue_job" "this" {
   glue_version      = var.glue_version
   worker_type       = var.worker_type
   number_of_workers = var.number_of_workers
-  connections       = [aws_glue_connection.this.name]
+  # what Glue gives a job that names none (FLEX is for batch jobs): said, so that a plan after an apply finds no change
+  execution_class = "STANDARD"
+  connections     = [aws_glue_connection.this.name]
 
   security_configuration = aws_glue_security_configuration.this.name
 

@@ -172,6 +172,13 @@ resource "terraform_data" "connector_config" {
   }))
 }
 
+# What the connector needs in the database (its role, password, publication) exists before it is created: an ordering
+# only (a new bootstrap updates this in place and replaces nothing). Not a module-level depends_on, which would defer
+# every data source of the module to apply time and so replace the connector on every plan.
+resource "terraform_data" "database_ready" {
+  input = var.database_ready
+}
+
 resource "aws_mskconnect_connector" "this" {
   name                    = var.name
   kafkaconnect_version    = var.kafkaconnect_version
@@ -226,7 +233,7 @@ resource "aws_mskconnect_connector" "this" {
   service_execution_role_arn = aws_iam_role.this.arn
 
   # the role's policy must exist before the workers start, or they fail to reach the cluster
-  depends_on = [aws_iam_role_policy.this]
+  depends_on = [aws_iam_role_policy.this, terraform_data.database_ready]
 
   lifecycle {
     replace_triggered_by = [terraform_data.connector_config]

@@ -198,3 +198,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "database_ready" {
+  description = "The ID of what prepares the database for the connector (the bootstrap module's id): the connector is created after it"
+  type        = string
+  default     = null
+}

@@ -89,11 +89,10 @@ module "bootstrap" {
   publication       = var.settings["PG_PUBLICATION"]
   slot              = var.settings["PG_SLOT"]
 
+  instance_identifiers = module.aurora.instance_identifiers
+
   deploy_command = var.deploy_command
   environment    = var.provisioner_environment
-
-  # the Data API needs the writer instance up, not only the cluster
-  depends_on = [module.aurora]
 }
 
 module "msk" {
@@ -136,10 +135,10 @@ module "msk_connect" {
   db_secret_arn  = module.aurora.cdc_user_secret_arn
   db_secret_name = module.aurora.cdc_user_secret_name
 
-  tags = local.tags
-
   # its role, password and publication exist first; on destroy it goes before they do
-  depends_on = [module.bootstrap]
+  database_ready = module.bootstrap.id
+
+  tags = local.tags
 }
 
 module "glue" {

@@ -135,8 +135,9 @@ data "aws_iam_policy_document" "this" {
   }
 }
 
+# a bucket whose policy would have no statement gets none: S3 rejects a policy without statements
 resource "aws_s3_bucket_policy" "this" {
-  for_each = aws_s3_bucket.this
+  for_each = { for key, bucket in aws_s3_bucket.this : key => bucket if var.deny_insecure_transport || (key == "artifacts" && var.allow_vpc_flow_logs) }
 
   bucket = each.value.id
   policy = data.aws_iam_policy_document.this[each.key].json
