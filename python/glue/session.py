@@ -64,11 +64,6 @@ def hadoop_conf(opts: JobOptions) -> dict[str, str]:
     return conf
 
 
-# The checkpoint written through s3a's abortable stream, in place, rather than a temporary object copied to its name
-# (locally only: on Glue, s3:// is EMRFS)
-ABORTABLE_CHECKPOINTS = "org.apache.spark.internal.io.cloud.AbortableStreamBasedCheckpointFileManager"
-
-
 def spark_conf(opts: JobOptions) -> dict[str, str]:
     """Every Spark setting the job needs, whatever launched it."""
     conf = {
@@ -83,8 +78,6 @@ def spark_conf(opts: JobOptions) -> dict[str, str]:
     }
     conf.update(catalog_conf(opts))
     conf.update({f"spark.hadoop.{k}": v for k, v in hadoop_conf(opts).items()})
-    if opts.s3_endpoint:
-        conf["spark.sql.streaming.checkpointFileManagerClass"] = ABORTABLE_CHECKPOINTS
     return conf
 
 
