@@ -15,7 +15,7 @@ from moto.glue.models import FakeConnection
 from moto.kafka.exceptions import NotFoundException
 from moto.kafka.models import FakeKafkaCluster, KafkaBackend
 from moto.rds.models import DBCluster, DBInstance, MasterUserSecret
-from moto.s3.models import FakeDeleteMarker
+from moto.s3.models import FakeDeleteMarker, FakeKey
 from moto.utilities.utils import get_partition
 
 
@@ -176,3 +176,17 @@ def _scaling_info_of_serverless(self: DBCluster) -> dict[str, Any] | None:
 # moto 5.2.5 reports Aurora Serverless v1's ScalingConfigurationInfo (all empty) for a provisioned cluster too, which
 # Terraform reads as a scaling_configuration block to remove on every plan.
 DBCluster.scaling_configuration_info = property(_scaling_info_of_serverless)
+
+_key_headers = FakeKey.response_dict
+
+
+def _headers_without_kms_key(self: FakeKey) -> dict[str, Any]:
+    headers = dict(_key_headers.fget(self))
+    headers.pop("x-amz-server-side-encryption-aws-kms-key-id", None)
+    return headers
+
+
+# The local endpoint is plain HTTP. s3a copies an object (a rename: Spark's checkpoint files) naming the KMS key that
+# the source's headers name, and AWS's SDK refuses to send a KMS key over HTTP. Without the key's name the copy is
+# sent as it is; the bucket's default encryption (the same key) still applies to it.
+FakeKey.response_dict = property(_headers_without_kms_key)

@@ -4,7 +4,8 @@ CloudFormation can create is deployed, checked with boto3 and deleted.
 moto's CloudFormation knows fewer resource types than its APIs do: a template with any other type fails whole
 (GetAtt of an unknown resource is a server error). The test therefore deploys a derived template: the resources of
 the types in MOTO_CANNOT_SERVE are taken out, then every resource that refers to one of them. What is left (network,
-security groups, endpoints, buckets, log groups, the monitoring role, the subnet group) is deployed unchanged.
+security groups, endpoints, the KMS key, buckets, log groups, the alarm topic, the job-failure rule, the monitoring
+role, the subnet group) is deployed unchanged.
 Those other types are proven by test_deployed_pipeline.py (Terraform applies them through the services' own APIs) and
 by cfn-lint and test_parity.py, never by a deployment here.
 """
@@ -22,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # the resource types of cloudformation.yaml that moto's CloudFormation cannot create
 MOTO_CANNOT_SERVE = {
-    "AWS::EC2::SecurityGroupEgress",
+    "AWS::Athena::WorkGroup", "AWS::CloudWatch::Alarm", "AWS::EC2::SecurityGroupEgress",
     "AWS::Glue::Connection", "AWS::Glue::Database", "AWS::Glue::Job", "AWS::Glue::SecurityConfiguration",
     "AWS::KafkaConnect::Connector", "AWS::KafkaConnect::CustomPlugin", "AWS::KafkaConnect::WorkerConfiguration",
     "AWS::MSK::Cluster", "AWS::MSK::Configuration",
     "AWS::RDS::DBCluster", "AWS::RDS::DBClusterParameterGroup",
-    "AWS::S3::BucketPolicy", "AWS::SecretsManager::Secret",
+    "AWS::S3::BucketPolicy", "AWS::SecretsManager::Secret", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy",
 }
 
 
@@ -85,7 +86,8 @@ def test_the_unservable_types_are_the_documented_ones(template):
 @pytest.fixture(scope="module")
 def stack(aws, template):
     subset, dependents = servable(template)
-    assert dependents == {"ConnectRole", "GlueRole", "DbInstance", "FlowLog"}, "update the README's list"
+    assert dependents == {"ConnectRole", "GlueRole", "DbInstance", "FlowLog", "Dashboard", "LakeReaderPolicy"}, \
+        "update the README's list"
     name = "t" + uuid.uuid4().hex[:8]
     cfn = aws("cloudformation")
     params = {"Name": name, "ConnectorName": f"{name}-connector", "DeletionProtection": "false",
@@ -136,6 +138,17 @@ def remove_leftovers(aws, name: str, vpc_id: str | None) -> None:
     for group in logs.describe_log_groups()["logGroups"]:
         if name in group["logGroupName"]:
             logs.delete_log_group(logGroupName=group["logGroupName"])
+    sns, events = aws("sns"), aws("events")
+    for topic in sns.list_topics()["Topics"]:
+        if topic["TopicArn"].rsplit(":", 1)[-1].startswith(f"{name}-"):
+            sns.delete_topic(TopicArn=topic["TopicArn"])
+    for rule in events.list_rules(NamePrefix=f"{name}-")["Rules"]:
+        events.delete_rule(Name=rule["Name"])
+    kms = aws("kms")
+    for alias in kms.list_aliases()["Aliases"]:
+        if alias["AliasName"] == f"alias/{name}":
+            kms.delete_alias(AliasName=alias["AliasName"])
+            kms.schedule_key_deletion(KeyId=alias["TargetKeyId"], PendingWindowInDays=7)
     for sub in ec2.describe_subnets()["Subnets"]:  # nothing of this stack may remain
         assert sub.get("VpcId") != vpc_id, f"left behind: {sub['SubnetId']}"
 
@@ -148,10 +161,9 @@ def test_vpc_and_private_subnets(aws, stack, template):
     ec2 = aws("ec2")
     (vpc,) = ec2.describe_vpcs(VpcIds=[stack["outputs"]["VpcId"]])["Vpcs"]
     assert vpc["CidrBlock"] == template["Parameters"]["VpcCidr"]["Default"]
-    subnets = ec2.describe_subnets(SubnetIds=[stack["resources"]["PrivateSubnet1"],
-                                              stack["resources"]["PrivateSubnet2"]])["Subnets"]
+    subnets = ec2.describe_subnets(SubnetIds=[stack["resources"][f"PrivateSubnet{i}"] for i in (1, 2, 3)])["Subnets"]
     assert sorted(s["CidrBlock"] for s in subnets) == template["Parameters"]["PrivateSubnetCidrs"]["Default"].split(",")
-    assert len({s["AvailabilityZone"] for s in subnets}) == 2
+    assert len({s["AvailabilityZone"] for s in subnets}) == 3  # one broker per zone
 
 
 def test_aurora_admits_only_the_connect_workers(aws, stack):
@@ -164,7 +176,8 @@ def test_aurora_admits_only_the_connect_workers(aws, stack):
 def test_endpoints_for_s3_and_the_services(aws, stack):
     in_vpc = [{"Name": "vpc-id", "Values": [stack["outputs"]["VpcId"]]}]
     endpoints = aws("ec2").describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"]
-    assert {e["ServiceName"].rsplit(".", 1)[-1] for e in endpoints} == {"s3", "secretsmanager", "sts", "logs", "glue"}
+    services = {e["ServiceName"].rsplit(".", 1)[-1] for e in endpoints}
+    assert services == {"s3", "secretsmanager", "sts", "logs", "glue", "monitoring"}
 
 
 @pytest.mark.parametrize("bucket", ["LakeBucket", "ArtifactsBucket"])
