@@ -18,7 +18,7 @@ SHELL := /bin/bash
 ENV := . scripts/lib.sh &&
 COMPOSE := docker compose --env-file versions.env --env-file .env.example $(if $(wildcard .env),--env-file .env) -f compose/docker-compose.yml
 
-.PHONY: help install local-up local-down status logs restart watch lake resync rebuild recover-slot test unit-test e2e-test lint chaos bench teardown
+.PHONY: help install local-up local-services local-down status logs restart watch lake resync rebuild recover-slot test unit-test e2e-test lint chaos bench teardown
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,6 +33,9 @@ ifeq ($(MODE),compose)
 else
 	@scripts/local-up.sh
 endif
+
+local-services: ## start the services without the local pipeline's connector, job and producer (what aws-apply TARGET=local deploys on)
+	@scripts/local-up.sh --services
 
 local-down: ## stop every component and keep all data: make local-up resumes where it stopped
 	@scripts/local-down.sh
@@ -116,7 +119,7 @@ DEPLOY = $(ENV) $(DEPLOY_ENV) python -m deploy
 aws-package: install ## zip the MSK Connect plugin (Debezium and our Secrets Manager config provider) and the Glue job's package into .build/aws/
 	@scripts/package-aws.sh
 
-aws-init: $(if $(filter local,$(TARGET)),local-up) aws-package
+aws-init: $(if $(filter local,$(TARGET)),local-services) aws-package
 	@test -d $(TF_ROOT) || { echo "error: TARGET=$(TARGET): no $(TF_ROOT) (local or aws)" >&2; exit 2; }
 	@$(ENV) mkdir -p "$$(dirname "$(TF_STATE)")"
 	@$(TF) init -input=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR)) -backend-config=path="$(TF_STATE)" -reconfigure

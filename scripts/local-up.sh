@@ -3,7 +3,16 @@
 # endpoint, the lake's object store, Kafka Connect with Debezium, the registered connector, the Glue job
 # (spark-submit) and the producer. Each step checks what is already there first, so running it again changes
 # nothing that runs, and after `make local-down` it resumes on the data the stack kept.
+# With --services it stops short of the pipeline itself (connector, job, producer): what a deployment on the local
+# AWS endpoint (make aws-apply TARGET=local) runs on, leaving alone a connector or job an operator stopped.
 . "$(dirname "$0")/lib.sh"
+
+services_only=false
+case "${1:-}" in
+  --services) services_only=true ;;
+  "") ;;
+  *) die "usage: $0 [--services]" ;;
+esac
 
 "$ROOT/scripts/install.sh"
 PG_BIN=$(pg_bindir) && export PG_BIN  # install.sh may just have installed PostgreSQL
@@ -75,6 +84,10 @@ fi
 start postgres kafka aws objectstore
 "$ROOT/scripts/bootstrap-db.sh"
 start connect
+if [ "$services_only" = true ]; then
+  log "the services are up (the local pipeline's own connector, job and producer left as they are)"
+  exit 0
+fi
 "$ROOT/scripts/register-connector.sh"
 if program_running glue; then log "glue: already running"
 else

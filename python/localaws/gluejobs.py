@@ -10,6 +10,7 @@ local one, in plaintext (`--kafka-auth none`: MSK's TLS and IAM are not emulated
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -92,11 +93,17 @@ RUNS: dict[str, JobRun] = {}  # by run id, of every account and region
 
 
 def _process_start(pid: int) -> str | None:
+    """The start time of a live process; None once it has ended (a child of this endpoint that ended is reaped)."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[19]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
         return None
+    if fields[0] == "Z":
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        return None
+    return fields[19]
 
 
 def last_error(path: Path, offset: int) -> str:

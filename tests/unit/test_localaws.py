@@ -2,7 +2,11 @@
 free port: MSK configurations and bootstrap brokers, MSK Connect, Glue DeleteConnection, and the fixes to moto."""
 
 import base64
+import os
+import subprocess
 import threading
+import time
+from pathlib import Path
 
 import boto3
 import pytest
@@ -302,3 +306,18 @@ def test_glue_connection_can_be_deleted(aws):
     assert error_of(glue.get_connection, Name="network")[1] == "EntityNotFoundException"
     assert error_of(glue.delete_connection, ConnectionName="network")[:2] == (400, "EntityNotFoundException")
     assert [c["Name"] for c in glue.get_connections()["ConnectionList"]] == []
+
+
+def test_a_job_run_that_ended_is_not_taken_for_alive():
+    """A stopped run's process is a child of the endpoint: ended, it stays a zombie until reaped (BatchStopJobRun then
+    reported it STOPPING for ever, and aws-destroy waited on it)."""
+    from localaws.gluejobs import _process_start
+
+    child = subprocess.Popen(["sh", "-c", "exit 0"])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the child did not end"
+        time.sleep(0.05)
+    assert _process_start(child.pid) is None
+    assert not Path(f"/proc/{child.pid}").exists()  # reaped
+    assert _process_start(os.getpid()) is not None
