@@ -10,11 +10,13 @@ so what only a true superuser may do is not caught here).
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import decimal
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg2
@@ -158,24 +160,13 @@ def _database_error(error: psycopg2.Error) -> api.AwsError:
     return _error("DatabaseErrorException", f"{message}; SQLState: {error.pgcode}" if error.pgcode else message)
 
 
-def execute_statement(call: api.Call) -> dict[str, Any]:
-    cluster = _cluster(call)
-    conn, in_transaction = _session(call, cluster)
+@contextlib.contextmanager
+def _cursor(call: api.Call) -> Iterator[Any]:
+    """A cursor in the call's transaction, or in a connection of its own that commits each statement."""
+    conn, in_transaction = _session(call, _cluster(call))
     try:
         with conn.cursor() as cur:
-            _run(cur, call.body["sql"], call.body.get("parameters"))
-            result: dict[str, Any] = {"numberOfRecordsUpdated": max(cur.rowcount, 0) if cur.description is None
-                                      else 0, "generatedFields": []}
-            if cur.description is not None:
-                names, rows = [d.name for d in cur.description], cur.fetchall()
-                if call.body.get("formatRecordsAs") == "JSON":
-                    result["formattedRecords"] = json.dumps(
-                        [{n: _json(v) for n, v in zip(names, row, strict=True)} for row in rows])
-                else:
-                    result["records"] = [[field(v) for v in row] for row in rows]
-                if call.body.get("includeResultMetadata"):
-                    result["columnMetadata"] = _columns(cur)
-            return result
+            yield cur
     except psycopg2.Error as error:
         if in_transaction:
             conn.rollback()
@@ -183,6 +174,23 @@ def execute_statement(call: api.Call) -> dict[str, Any]:
     finally:
         if not in_transaction:
             conn.close()
+
+
+def execute_statement(call: api.Call) -> dict[str, Any]:
+    with _cursor(call) as cur:
+        _run(cur, call.body["sql"], call.body.get("parameters"))
+        result: dict[str, Any] = {"numberOfRecordsUpdated": max(cur.rowcount, 0) if cur.description is None
+                                  else 0, "generatedFields": []}
+        if cur.description is not None:
+            names, rows = [d.name for d in cur.description], cur.fetchall()
+            if call.body.get("formatRecordsAs") == "JSON":
+                result["formattedRecords"] = json.dumps(
+                    [{n: _json(v) for n, v in zip(names, row, strict=True)} for row in rows])
+            else:
+                result["records"] = [[field(v) for v in row] for row in rows]
+            if call.body.get("includeResultMetadata"):
+                result["columnMetadata"] = _columns(cur)
+        return result
 
 
 def _json(value: Any) -> Any:
@@ -190,20 +198,10 @@ def _json(value: Any) -> Any:
 
 
 def batch_execute_statement(call: api.Call) -> dict[str, Any]:
-    cluster = _cluster(call)
-    conn, in_transaction = _session(call, cluster)
-    try:
-        with conn.cursor() as cur:
-            for parameters in call.body.get("parameterSets") or [[]]:
-                _run(cur, call.body["sql"], parameters)
-        return {"updateResults": [{"generatedFields": []} for _ in call.body.get("parameterSets") or []]}
-    except psycopg2.Error as error:
-        if in_transaction:
-            conn.rollback()
-        raise _database_error(error) from None
-    finally:
-        if not in_transaction:
-            conn.close()
+    with _cursor(call) as cur:
+        for parameters in call.body.get("parameterSets") or [[]]:
+            _run(cur, call.body["sql"], parameters)
+    return {"updateResults": [{"generatedFields": []} for _ in call.body.get("parameterSets") or []]}
 
 
 def begin_transaction(call: api.Call) -> dict[str, Any]:
