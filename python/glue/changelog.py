@@ -4,12 +4,13 @@ Iceberg rather than plain Parquet files: an append is one atomic commit (a job k
 files for readers). Row images stay JSON text, exactly as Debezium sent them, with a reference to their Connect schema
 in `cdc_schemas`, so the mirrors can be rebuilt from the change log alone (glue.history).
 
-Each change is logged once, its first copy in a batch. A change is its table, its place in commit order, its op and its key: a micro-batch
-replayed after a crash and a change Debezium re-sends after a restart (at new Kafka offsets) carry the same ones. Each
-append records, per topic partition, the latest place it logged (`cdc.positions` in the snapshot summary); an event
-placed after that is new, which is every event of a normal batch. Only events placed at or before it (a replay, a
-re-send, more rows of one snapshot) are checked against the log itself, reading the files whose commit_lsn bounds
-reach that far back. A topic deleted and re-created starts its offsets again but not its places: it is appended.
+Each change is logged once, its first copy in a batch. A change is its table, its place in commit order, its op and
+its key: a micro-batch replayed after a crash and a change Debezium re-sends after a restart (at new Kafka offsets)
+carry the same ones. Each append records, per topic partition, the latest place it logged (`cdc.positions` in the
+snapshot summary); an event placed after that is new, which is every event of a normal batch. Only events placed at or
+before it (a replay, a re-send, more rows of one snapshot) are checked against the log itself, reading the files whose
+commit_lsn bounds reach that far back. A topic deleted and re-created starts its offsets again but not its places: it
+is appended.
 """
 
 from __future__ import annotations
