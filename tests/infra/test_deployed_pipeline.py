@@ -257,7 +257,7 @@ def test_msk_connect_plugin_is_the_packaged_zip_in_the_artifacts_bucket(aws, app
     assert uploaded == (Path(os.environ["BUILD_DIR"]) / "aws" / "debezium-connector-postgres.zip").read_bytes()
 
 
-def test_msk_connect_worker_configuration_names_the_secrets_manager_provider(aws, connector, settings):
+def test_msk_connect_worker_configuration_names_the_secrets_manager_provider(aws, applied, connector, settings):
     reference = connector["workerConfiguration"]
     worker = aws("kafkaconnect").describe_worker_configuration(
         workerConfigurationArn=reference["workerConfigurationArn"])
@@ -308,11 +308,16 @@ def test_the_connector_runs_on_the_local_worker_with_its_database_mapped(applied
     assert config["offsets.storage.topic"] == applied["connect_offset_storage_topic"]
 
 
+def spark_applications() -> list[str]:
+    """The command lines of the Spark applications running on this machine (spark-submit execs this JVM)."""
+    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    return [p for p in processes.splitlines() if "org.apache.spark.deploy.SparkSubmit" in p]
+
+
 def test_the_job_run_is_a_spark_process_of_the_downloaded_script(aws, applied, deployment):
     (run,) = [r for r in aws("glue").get_job_runs(JobName=applied["glue_job_name"])["JobRuns"]
               if r["JobRunState"] == "RUNNING"]
-    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-    (spark,) = [p for p in processes.splitlines() if "spark-submit" in p and f"/{run['Id']}/cdc_to_lake.py" in p]
+    (spark,) = [p for p in spark_applications() if f"/{run['Id']}/cdc_to_lake.py" in p]
     assert "--kafka-auth none" in spark and f"--topic-prefix {deployment['topic_prefix']}" in spark
 
 
@@ -362,22 +367,22 @@ def test_destroy_leaves_nothing_behind(aws, applied, deployment, msk_cluster, co
     assert [r for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith(f"{name}-")] == []
     assert [j for j in aws("glue").get_jobs()["Jobs"] if j["Name"].startswith(f"{name}-")] == []
     assert [c for c in aws("glue").get_connections()["ConnectionList"] if c["Name"].startswith(f"{name}-")] == []
-    kafka, connect = aws("kafka"), aws("kafkaconnect")
+    kafka, msk_connect = aws("kafka"), aws("kafkaconnect")
     assert [c for c in kafka.list_clusters()["ClusterInfoList"] if c["ClusterArn"] == msk_cluster["ClusterArn"]] == []
     configuration = msk_cluster["CurrentBrokerSoftwareInfo"]["ConfigurationArn"]
     assert [c for c in kafka.list_configurations()["Configurations"] if c["Arn"] == configuration] == []
-    assert [c for c in connect.list_connectors()["connectors"] if c["connectorArn"] == applied["connector_arn"]] == []
+    connectors = msk_connect.list_connectors()["connectors"]
+    assert [c for c in connectors if c["connectorArn"] == applied["connector_arn"]] == []
     plugin = connector["plugins"][0]["customPlugin"]["customPluginArn"]
-    assert [p for p in connect.list_custom_plugins()["customPlugins"] if p["customPluginArn"] == plugin] == []
+    assert [p for p in msk_connect.list_custom_plugins()["customPlugins"] if p["customPluginArn"] == plugin] == []
     worker = connector["workerConfiguration"]["workerConfigurationArn"]
-    assert [w for w in connect.list_worker_configurations()["workerConfigurations"]
+    assert [w for w in msk_connect.list_worker_configurations()["workerConfigurations"]
             if w["workerConfigurationArn"] == worker] == []
     assert [r for r in aws("iam").list_roles()["Roles"]
             if r["Arn"] == connector["serviceExecutionRoleArn"]] == []
     # nothing runs any more: no connector on the worker, no job process, no slot, publication or role
     assert connector["connectorName"] not in connect("/connectors").json()
-    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-    assert not [p for p in processes.splitlines() if "spark-submit" in p and f"--topic-prefix {name} " in p + " "]
+    assert not [p for p in spark_applications() if f"--topic-prefix {name} " in p + " "]
     with psycopg2.connect(host=settings["PG_HOST"], port=settings["PG_PORT"], dbname=settings["PG_DATABASE"],
                           user=settings["PG_APP_USER"], password=settings["PG_APP_PASSWORD"]) as conn, \
             conn.cursor() as cur:
