@@ -309,9 +309,18 @@ def test_the_connector_runs_on_the_local_worker_with_its_database_mapped(applied
 
 
 def spark_applications() -> list[str]:
-    """The command lines of the Spark applications running on this machine (spark-submit execs this JVM)."""
-    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-    return [p for p in processes.splitlines() if "org.apache.spark.deploy.SparkSubmit" in p]
+    """The command lines of the Spark applications running on this machine (spark-submit execs this JVM), whole: ps
+    cuts long ones short, and a Spark command line holds its class path."""
+    lines = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:  # ended meanwhile
+            continue
+        line = " ".join(a.decode(errors="replace") for a in args)
+        if "org.apache.spark.deploy.SparkSubmit" in line:
+            lines.append(line)
+    return lines
 
 
 def test_the_job_run_is_a_spark_process_of_the_downloaded_script(aws, applied, deployment):
