@@ -55,7 +55,7 @@ stop_job_runs() {
   for pid_file in "$STATE_DIR"/aws/runs/*/pid; do
     [ -f "$pid_file" ] || continue
     pid=$(cat "$pid_file")
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '^sh -c .* job-run '; then
+    if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q '^sh -c .* job-run '; then
       log "stopping the deployed Glue job run of $(dirname "$pid_file") (process group $pid)"
       kill -TERM -- "-$pid" 2>/dev/null || true
     fi
