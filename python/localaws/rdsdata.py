@@ -28,6 +28,7 @@ from localaws import api, runtime
 
 # open transactions: id -> connection (they end with the process, as AWS ends idle ones)
 TRANSACTIONS: dict[str, Any] = {}
+MASTER_USERS: set[tuple[str, str]] = set()  # (cluster, master user) this process has made sure of
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -54,7 +55,10 @@ def _connect(cluster: Any, database: str) -> Any:
     if rt is None:
         raise _error("DatabaseUnavailableException", "no local database behind this endpoint (--postgres)", 504)
     conn = psycopg2.connect(f"{rt.postgres_admin} dbname={database}")
-    _master_user(conn, cluster)
+    master = (cluster.db_cluster_arn, cluster.master_username)
+    if master not in MASTER_USERS:  # once per cluster, not on every statement
+        _master_user(conn, cluster)
+        MASTER_USERS.add(master)
     return conn
 
 
