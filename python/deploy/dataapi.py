@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
 RETRIED = {"DatabaseResumingException", "DatabaseUnavailableException", "ServiceUnavailableError",
            "StatementTimeoutException"}
+
+
+def _not_ready(error: BaseException) -> bool:
+    return isinstance(error, ClientError) and error.response["Error"]["Code"] in RETRIED
 
 
 class DataApi:
@@ -25,13 +29,7 @@ class DataApi:
         request = {"resourceArn": self.cluster_arn, "secretArn": self.secret_arn, "database": self.database,
                    "sql": sql, "formatRecordsAs": "JSON",
                    "parameters": [{"name": k, "value": {"stringValue": v}} for k, v in parameters.items()]}
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                response = self.client.execute_statement(**request)
-                break
-            except ClientError as error:
-                if error.response["Error"]["Code"] not in RETRIED or time.monotonic() > deadline:
-                    raise
-                time.sleep(5)
+        retrying = Retrying(retry=retry_if_exception(_not_ready), wait=wait_fixed(5),
+                            stop=stop_after_delay(self.timeout), reraise=True)
+        response = retrying(self.client.execute_statement, **request)
         return json.loads(response.get("formattedRecords") or "[]")
