@@ -5,6 +5,7 @@ import logging
 import os
 from pathlib import Path
 
+from localaws.gluetriggers import Scheduler
 from localaws.runtime import Runtime, configure
 from localaws.server import server
 
@@ -36,6 +37,8 @@ def main() -> None:
     # moto builds some URLs it returns (SQS queue URLs, for one) from MOTO_PORT, as moto_server sets it
     os.environ.setdefault("MOTO_PORT", str(args.port))
     httpd = server(args.host, args.port, args.state_dir)
+    if all(given):  # scheduled triggers start job runs, which need the runtime
+        Scheduler(httpd.app).start()
     kept = f", state in {args.state_dir}" if args.state_dir else ", state in memory only"
     print(f"localaws: moto with localaws' additions on http://{args.host}:{httpd.server_port}{kept}", flush=True)
     try:

@@ -1,4 +1,4 @@
-"""Changes to moto 5.2.5 itself (requirements.txt pins it): a bug of its S3, and MSK clusters that come up.
+"""Changes to moto 5.2.5 itself (requirements.txt pins it), each where it answers otherwise than AWS does.
 Review these when MOTO_VERSION changes; each names what it works around."""
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
 from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.glue.models import FakeConnection
+from moto.glue.responses import GlueResponse
 from moto.kafka.exceptions import NotFoundException
 from moto.kafka.models import FakeKafkaCluster, KafkaBackend
 from moto.rds.models import DBCluster, DBInstance, MasterUserSecret
@@ -190,3 +192,34 @@ def _headers_without_kms_key(self: FakeKey) -> dict[str, Any]:
 # the source's headers name, and AWS's SDK refuses to send a KMS key over HTTP. Without the key's name the copy is
 # sent as it is; the bucket's default encryption (the same key) still applies to it.
 FakeKey.response_dict = property(_headers_without_kms_key)
+
+
+class ConcurrentModificationException(JsonRESTError):
+    code = 400
+
+    def __init__(self, message: str):
+        super().__init__("ConcurrentModificationException", message)
+
+
+_update_table = GlueResponse.update_table
+
+
+def _update_table_at_its_version(self: GlueResponse) -> Any:
+    table_input = self.parameters.get("TableInput") or {}
+    table = self.glue_backend.get_table(self.parameters.get("DatabaseName"), table_input.get("Name"))
+    version, previous = self.parameters.get("VersionId"), str(table._current_version)
+    if version is not None and version != previous:
+        raise ConcurrentModificationException(
+            f"Update table failed due to concurrent modifications: version {version} is not the table's {previous}")
+    answer = _update_table(self)
+    if self.parameters.get("SkipArchive"):
+        table.versions.pop(previous, None)
+    return answer
+
+
+# moto 5.2.5's UpdateTable ignores VersionId, Glue's optimistic lock: Iceberg's Glue catalog commits a new metadata
+# file by UpdateTable at the VersionId it read, so two writers (the streaming job and the maintenance job) could both
+# commit on the same version and the later silently drop the other's snapshot. Glue refuses the later, which Iceberg
+# retries on the new metadata. And SkipArchive (Iceberg sets it) keeps no old version: moto kept every one in memory.
+# The endpoint serves one request at a time (localaws.server), so the check and the update are one step.
+GlueResponse.update_table = _update_table_at_its_version

@@ -24,10 +24,11 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
 # moto_fixes patches moto on import
-from localaws import api, glue, gluejobs, kafka, kafkaconnect, moto_fixes, rdsdata  # noqa: F401
+from localaws import api, athena, glue, gluejobs, kafka, kafkaconnect, moto_fixes, rdsdata  # noqa: F401
 from localaws.persistence import Snapshots
 
-SERVICES = {service.name: service for service in (kafka.SERVICE, kafkaconnect.SERVICE, glue.SERVICE, rdsdata.SERVICE)}
+SERVICES = {service.name: service for service in (kafka.SERVICE, kafkaconnect.SERVICE, glue.SERVICE, rdsdata.SERVICE,
+                                                              athena.SERVICE)}
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 # the stores of localaws' own operations, saved with moto's
 OWN_STORES = {"kafka.configurations": kafka.CONFIGURATIONS, "kafkaconnect.plugins": kafkaconnect.PLUGINS,

@@ -65,6 +65,28 @@ def test_emptying_a_bucket_whose_versioning_is_suspended_succeeds(aws):
     s3.delete_bucket(Bucket="suspended-bucket")
 
 
+def test_glue_refuses_a_table_update_at_a_version_that_is_no_longer_current(aws):
+    """Iceberg's Glue catalog commits by UpdateTable at the VersionId it read: of two writers that read the same
+    version, the second is refused (Iceberg then retries on the new metadata) rather than dropping the first's."""
+    glue = aws("glue")
+    glue.create_database(DatabaseInput={"Name": "locked"})
+    glue.create_table(DatabaseName="locked", TableInput={"Name": "t", "Parameters": {"metadata_location": "m1"}})
+    read = glue.get_table(DatabaseName="locked", Name="t")["Table"]["VersionId"]
+
+    def commit(location: str) -> dict:  # a writer's commit on the version it read
+        return {"DatabaseName": "locked", "VersionId": read, "SkipArchive": True,
+                "TableInput": {"Name": "t", "Parameters": {"metadata_location": location}}}
+
+    glue.update_table(**commit("m2"))
+    status, code, _ = error_of(glue.update_table, **commit("m3"))
+    assert (status, code) == (400, "ConcurrentModificationException")
+    table = glue.get_table(DatabaseName="locked", Name="t")["Table"]
+    assert table["Parameters"]["metadata_location"] == "m2" and table["VersionId"] != read
+    # SkipArchive: the endpoint keeps no old version (moto kept every commit's in memory)
+    assert [v["VersionId"] for v in glue.get_table_versions(DatabaseName="locked", TableName="t")["TableVersions"]] \
+        == [table["VersionId"]]
+
+
 def create_cluster(kafka, name: str, **settings):
     return kafka.create_cluster(
         ClusterName=name, KafkaVersion="3.9.x", NumberOfBrokerNodes=2,
