@@ -34,21 +34,45 @@ def java_classes(throwable) -> list[str]:
     return names
 
 
-def is_transient(error: BaseException) -> bool:
-    if isinstance(error, ConnectionError | TimeoutError):
-        return True
+def _has_class(error: BaseException, wanted: tuple[str, ...], unreadable: bool) -> bool:
     throwable = _java_throwable(error)
     if throwable is None:
         return False
     try:
         classes = java_classes(throwable)
-    except Exception:  # the JVM itself is gone: nothing a pause would help
+    except Exception:  # the JVM itself is gone
+        return unreadable
+    return any(c in wanted for c in classes)
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, ConnectionError | TimeoutError):
         return True
-    return any(c in TRANSIENT_CLASSES for c in classes)
+    # a JVM that is gone is transient too: nothing a pause would help
+    return _has_class(error, TRANSIENT_CLASSES, unreadable=True)
+
+
+# A commit refused because another writer committed first (the maintenance job's compaction, mostly): the batch's
+# MERGE is planned again on the new snapshot (glue.job)
+CONFLICT_CLASSES = (
+    "org.apache.iceberg.exceptions.ValidationException",
+    "org.apache.iceberg.exceptions.CommitFailedException",
+)
+
+
+def is_conflict(error: BaseException) -> bool:
+    return _has_class(error, CONFLICT_CLASSES, unreadable=False)
 
 
 def one_line(error: BaseException) -> str:
-    """An error as one line: its first non-empty line, without Py4J's and Spark's wrapping."""
-    text = str(error).strip() or error.__class__.__name__
+    """An error as one line: its first non-empty line, without Py4J's and Spark's wrapping (a Py4J error's own first
+    line only names the call: "An error occurred while calling o123.sql.")."""
+    text = str(error)
+    if getattr(error, "java_exception", None) is not None:
+        try:
+            text = str(error.java_exception.toString())
+        except Exception:  # the JVM is gone: Python's text is all there is
+            pass
+    text = text.strip() or error.__class__.__name__
     first = next((line.strip() for line in text.splitlines() if line.strip()), text)
     return first[:300]

@@ -14,18 +14,21 @@ from glue import markers
 from glue.changelog import SCHEMAS_TABLE, Changelog, write_quarantine
 from glue.control import DROPPED, Control, controls_of, is_control
 from glue.decode import events_of, parse, quarantine_of
-from glue.failures import is_transient, one_line
+from glue.failures import is_conflict, is_transient, one_line
 from glue.history import History
-from glue.maintenance import maintain
 from glue.markers import Markers
 from glue.metrics import batch_record, offset_ranges, write_record
-from glue.options import JobOptions, parse_args
-from glue.session import build_session
+from glue.options import JobOptions
+from glue.session import start_session
 from glue.sqlnames import q, table_ident
 from glue.state import TableStates
 from glue.tables import MirrorWriter, TableBatch, table_batches
 
 log = logging.getLogger("glue.job")
+
+# times a mirror's share of a batch is planned again after its commit was refused for another writer's (the
+# maintenance job's), before the mirror is paused like for any other failure
+CONFLICT_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -84,16 +87,14 @@ class BatchWriter:
     metrics_uri: where each batch records its Kafka offsets and when its changes became visible (glue.metrics).
     """
 
-    def __init__(self, lake: Lake, maintenance_every: int = 0, metrics_uri: str | None = None):
+    def __init__(self, lake: Lake, metrics_uri: str | None = None):
         self.lake = lake
         self.changelog = Changelog(lake.table(lake.changelog_table), lake.table(SCHEMAS_TABLE))
         self.markers = Markers(lake.table(markers.TABLE))
         history = History(lake.table(lake.changelog_table), lake.table(SCHEMAS_TABLE), lake.ddl_topic)
         self.mirrors = MirrorWriter(lake.catalog, lake.database, self.markers, history)
         self.states = TableStates(lake.state_uri)
-        self.maintenance_every = maintenance_every
         self.metrics_uri = metrics_uri
-        self.touched: set[str] = set()
 
     def __call__(self, batch: DataFrame, batch_id: int) -> BatchReport:
         started, started_at_ms = time.monotonic(), time.time_ns() // 1_000_000
@@ -123,12 +124,6 @@ class BatchWriter:
         if self.metrics_uri and ranges:
             write_record(spark, self.metrics_uri, batch_record(batch_id, started_at_ms, visible_at_ms, ranges,
                                                                appended, report.mirrored, steps, paused))
-        self.touched.update(merged)
-        if self.maintenance_every and (batch_id + 1) % self.maintenance_every == 0:
-            tables_done = sorted(self.touched) + ([self.lake.changelog_table] if appended or self.touched else [])
-            maintain(spark, self.lake.catalog, self.lake.database, tables_done,
-                     self.markers, self.lake.delete_marker_retention_hours)
-            self.touched.clear()
         return report
 
     def mirror_tables(self, spark: SparkSession, events: DataFrame, tables: list[TableBatch], batch_id: int
@@ -166,7 +161,7 @@ class BatchWriter:
         for mirror in sorted(names):
             own = [c for c in controls if c.mirror == mirror]
             try:
-                applied = self._one_mirror(spark, mirror, data, by_mirror.get(mirror, []), own, requests)
+                applied = self._retried(spark, mirror, data, by_mirror.get(mirror, []), own, requests)
             except Exception as error:
                 if is_transient(error):
                     raise
@@ -179,6 +174,21 @@ class BatchWriter:
                 merged[mirror] = applied
         self.markers.flush(spark)
         return merged, skipped, paused
+
+    def _retried(self, spark: SparkSession, mirror: str, data: DataFrame, tbs: Sequence[TableBatch],
+                 controls: Sequence[Control], requests: dict[str, str]) -> int | None:
+        """_one_mirror, planned again on the newest snapshot when its commit conflicted with another writer's.
+        Applying events a second time leaves the same rows (glue.merge), so a retry after a part committed is
+        harmless."""
+        attempt = 1
+        while True:
+            try:
+                return self._one_mirror(spark, mirror, data, tbs, controls, requests)
+            except Exception as error:
+                if attempt == CONFLICT_ATTEMPTS or not is_conflict(error):
+                    raise
+                log.info("%s: commit refused (%s); planning it again", mirror, one_line(error))
+                attempt += 1
 
     def _mirror_names(self, spark: SparkSession) -> list[str]:
         """Every mirror in the lake's namespace (not the lake's own tables)."""
@@ -235,7 +245,7 @@ def start(spark: SparkSession, opts: JobOptions) -> StreamingQuery:
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {q(opts.catalog_name)}.{q(opts.database)}")
     return (
         read_kafka(spark, opts).writeStream
-        .foreachBatch(BatchWriter(Lake.of(opts), opts.maintenance_every, opts.metrics_uri))
+        .foreachBatch(BatchWriter(Lake.of(opts), opts.metrics_uri))
         .queryName("cdc-to-lake")
         .option("checkpointLocation", opts.checkpoint_uri)
         .trigger(processingTime=f"{opts.trigger_seconds} seconds")
@@ -244,13 +254,7 @@ def start(spark: SparkSession, opts: JobOptions) -> StreamingQuery:
 
 
 def main(argv: Sequence[str]) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        opts = parse_args(argv)
-    except ValueError as e:
-        raise SystemExit(f"cdc_to_lake: {e}") from None
-    spark = build_session(opts)
-    spark.sparkContext.setLogLevel("WARN")
+    opts, spark = start_session(argv, "cdc_to_lake")
     query = start(spark, opts)
     log.info("streaming %s from %s into %s.%s (checkpoint %s)", opts.subscribe_pattern, opts.kafka_bootstrap,
              opts.catalog_name, opts.database, opts.checkpoint_uri)

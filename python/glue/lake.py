@@ -1,18 +1,14 @@
-"""Look at the local lake without writing code: `python -m glue.lake [TABLE] [--rows N]` (after `. scripts/lib.sh`).
-
-Lists the lake's tables with their row counts, or shows a few rows of one table, read back from the local S3
-endpoint through the same catalog settings the job uses (glue.run_local).
-"""
+"""A Spark session on the local lake with the job's own catalog settings (glue.run_local), for the readers that
+compare the lake with its source the way the job sees it: the end-to-end tests, the fault suite and the bench.
+(`make lake` and `make sql` read it without Spark: python/lake.)"""
 
 from __future__ import annotations
 
-import argparse
 import os
 from typing import TYPE_CHECKING
 
 from glue import run_local
 from glue.options import JobOptions
-from glue.sqlnames import q
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -40,30 +36,3 @@ def local_reader() -> tuple[SparkSession, JobOptions]:
     })
     spark.sparkContext.setLogLevel("ERROR")
     return spark, opts
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m glue.lake", description=__doc__.split("\n\n")[0])
-    parser.add_argument("table", nargs="?", help="show rows of this table (default: list the tables)")
-    parser.add_argument("--rows", type=int, default=10, help="how many rows to show (default: 10)")
-    args = parser.parse_args(argv)
-
-    spark, opts = local_reader()
-    namespace = f"{q(opts.catalog_name)}.{q(opts.database)}"
-    if args.table:
-        table = f"{namespace}.{q(args.table)}"
-        spark.table(table).orderBy(*spark.table(table).columns[:1]).show(args.rows, truncate=40)
-        return
-    tables = [r.tableName for r in spark.sql(f"SHOW TABLES IN {namespace}").collect()]
-    if not tables:
-        print(f"no tables in {opts.catalog_name}.{opts.database} yet (is the job running? make status)")
-        return
-    width = max(len(t) for t in tables)
-    print(f"{'table'.ljust(width)}  rows   ({opts.catalog_name}.{opts.database}, warehouse {opts.warehouse})")
-    for name in sorted(tables):
-        count = spark.table(f"{namespace}.{q(name)}").count()
-        print(f"{name.ljust(width)}  {count}")
-
-
-if __name__ == "__main__":
-    main()

@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from glue.bookkeeping import MARKERS_TABLE
 from glue.sqlnames import COMMON_PROPERTIES, q, tblproperties
 
-TABLE = "cdc_deletes"
+TABLE = MARKERS_TABLE
 COLUMNS = "mirror string, key string, commit_lsn bigint, lsn bigint, deleted_at timestamp, cause string"
 Position = tuple[int, int]
 
@@ -113,6 +114,3 @@ class Markers:
         spark.sql(f"DELETE FROM {self.table} WHERE mirror = '{mirror}'")
         self._floors.pop(mirror, None)
         self._keyed.discard(mirror)
-
-    def expire_sql(self, older_than_sql: str) -> str:
-        return f"DELETE FROM {self.table} WHERE key IS NOT NULL AND deleted_at < {older_than_sql}"

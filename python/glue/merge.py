@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from glue.bookkeeping import BOOKKEEPING
 from glue.rows import COMMIT_LSN, LOSSY, LSN, OLD_KEY, OP, OP_TS, ORDER, TOASTED, keep_flag
-from glue.schema import BOOKKEEPING
 from glue.sqlnames import q
 
 

@@ -44,7 +44,8 @@ OPTIONS: dict[str, str] = {
     "trigger-seconds": "micro-batch interval (default: 5)",
     "starting-offsets": "where a new checkpoint starts: earliest or latest (default: earliest)",
     "max-offsets-per-trigger": "cap on the messages of one micro-batch (default: 50000)",
-    "maintenance-every": "compact the tables and expire old snapshots every N micro-batches, 0: never (default: 30)",
+    "maintenance-interval-seconds": "the maintenance job (maintain_lake.py): a round every N seconds, 0: one round "
+                                    "and exit, as a scheduled Glue job does (default: 0)",
     "delete-marker-retention-hours": "how long a delete's marker is kept: as long as Kafka may still hold an older "
                                      "event of its key (default: 168, Kafka's default retention)",
     "s3-endpoint": "S3 endpoint URL, path-style (local only; unset on AWS)",
@@ -74,7 +75,7 @@ class JobOptions:
     trigger_seconds: int = 5
     starting_offsets: str = "earliest"
     max_offsets_per_trigger: int = 50000
-    maintenance_every: int = 30
+    maintenance_interval_seconds: int = 0
     s3_endpoint: str | None = None
     glue_endpoint: str | None = None
     region: str | None = None
@@ -129,7 +130,7 @@ class JobOptions:
             trigger_seconds=int(values.get("trigger-seconds", 5)),
             starting_offsets=values.get("starting-offsets", "earliest"),
             max_offsets_per_trigger=int(values.get("max-offsets-per-trigger", 50000)),
-            maintenance_every=int(values.get("maintenance-every", 30)),
+            maintenance_interval_seconds=int(values.get("maintenance-interval-seconds", 0)),
             s3_endpoint=values.get("s3-endpoint"),
             glue_endpoint=values.get("glue-endpoint"),
             region=values.get("region"),

@@ -16,13 +16,11 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from glue import columns
+from glue.bookkeeping import COMMIT_LSN, LSN, OP, OP_TS
 from glue.columns import ColumnSpec
 
 KEEP_PREFIX = "__keep__"
 
-# Bookkeeping columns of a mirror table, after the source's columns: the event's place in commit order
-# (glue.decode), its op and its commit time.
-COMMIT_LSN, LSN, OP, OP_TS = "_commit_lsn", "_lsn", "_op", "_op_ts"
 # Order of the events of one key: their place in commit order; the Kafka position only tells apart copies of one
 # event (the same change re-sent), so which copy wins does not matter.
 ORDER = (COMMIT_LSN, LSN, "_partition", "_offset")

@@ -1,6 +1,7 @@
 """Run the Glue job against the local stack: `python -m glue.run_local` (after `. scripts/lib.sh`).
 
-Builds a spark-submit command line of python/glue/cdc_to_lake.py from the stack's settings (environment
+Builds a spark-submit command line of python/glue/cdc_to_lake.py (or, with --maintenance, of the maintenance job's
+python/glue/maintain_lake.py, with the same options) from the stack's settings (environment
 variables exported by scripts/lib.sh), prepares what AWS would already have (the lake's bucket in the local object
 store, the Iceberg JDBC catalog's schema in the local PostgreSQL), then replaces itself with spark-submit,
 so a supervisor's signals reach Spark directly.
@@ -8,9 +9,11 @@ so a supervisor's signals reach Spark directly.
     python -m glue.run_local            prepare, then run the job (in the foreground)
     python -m glue.run_local --print    print the command line and its extra environment, run nothing
     python -m glue.run_local -- --trigger-seconds 10    more job options (they override the defaults)
+    python -m glue.run_local --maintenance   the maintenance job: a round every MAINTENANCE_INTERVAL_SECONDS
 
 Its settings (LAKE_BUCKET, LAKE_DATABASE, LAKE_CATALOG_SCHEMA, JOB_TRIGGER_SECONDS, JOB_DRIVER_MEMORY,
-JOB_STARTING_OFFSETS) have their defaults in .env.example, like every other setting.
+JOB_STARTING_OFFSETS, MAINTENANCE_INTERVAL_SECONDS, MAINTENANCE_DRIVER_MEMORY) have their defaults in .env.example,
+like every other setting.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from glue.options import PASSWORD_ENV, default_topic_pattern
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY_SCRIPT = ROOT / "python" / "glue" / "cdc_to_lake.py"
+MAINTENANCE_SCRIPT = ROOT / "python" / "glue" / "maintain_lake.py"
 
 
 class Settings:
@@ -93,7 +97,7 @@ def spark_submit() -> Path:
     return Path(pyspark.__file__).parent / "bin" / "spark-submit"
 
 
-def command(s: Settings, extra_args: list[str] | None = None) -> list[str]:
+def command(s: Settings, extra_args: list[str] | None = None, maintenance: bool = False) -> list[str]:
     spark_dir = s.path("STATE_DIR") / "spark"
     conf = {
         "spark.sql.shuffle.partitions": "2",
@@ -105,11 +109,16 @@ def command(s: Settings, extra_args: list[str] | None = None) -> list[str]:
     }
     # On the driver's class path rather than --jars: in local mode the driver is the executor, and --jars
     # would copy ~400 MB of jars into spark.local.dir at every start.
-    cmd = [str(spark_submit()), "--master", "local[2]", "--name", "cdc-to-lake",
-           "--driver-memory", s["JOB_DRIVER_MEMORY"], "--driver-class-path", class_path(s)]
+    if maintenance:
+        name, memory, script = "lake-maintenance", s["MAINTENANCE_DRIVER_MEMORY"], MAINTENANCE_SCRIPT
+        extra_args = ["--maintenance-interval-seconds", s["MAINTENANCE_INTERVAL_SECONDS"], *(extra_args or [])]
+    else:
+        name, memory, script = "cdc-to-lake", s["JOB_DRIVER_MEMORY"], ENTRY_SCRIPT
+    cmd = [str(spark_submit()), "--master", "local[2]", "--name", name,
+           "--driver-memory", memory, "--driver-class-path", class_path(s)]
     for key, value in conf.items():
         cmd += ["--conf", f"{key}={value}"]
-    return [*cmd, str(ENTRY_SCRIPT), *job_args(s), *(extra_args or [])]
+    return [*cmd, str(script), *job_args(s), *(extra_args or [])]
 
 
 def environment(s: Settings) -> dict[str, str]:
@@ -149,10 +158,11 @@ def prepare(s: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m glue.run_local", description=__doc__.split("\n\n")[0])
     parser.add_argument("--print", action="store_true", help="print the command line, run nothing")
+    parser.add_argument("--maintenance", action="store_true", help="the maintenance job instead of the CDC job")
     parser.add_argument("job_args", nargs="*", help="more options of the job, after --")
     args = parser.parse_args(argv)
     s = Settings(os.environ)
-    cmd, extra_env = command(s, args.job_args), environment(s)
+    cmd, extra_env = command(s, args.job_args, args.maintenance), environment(s)
     if args.print:
         shown = {k: ("***" if k == PASSWORD_ENV else v) for k, v in extra_env.items()}
         print(" ".join(f"{k}={shlex.quote(v)}" for k, v in shown.items()), shlex.join(cmd))

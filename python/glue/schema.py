@@ -16,17 +16,12 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from glue import columns
+from glue.bookkeeping import BOOKKEEPING, BOOKKEEPING_NAMES, KEY_PROPERTY, RETYPE_PREFIX
 from glue.columns import ColumnSpec, can_widen
-from glue.rows import COMMIT_LSN, LSN, OP, OP_TS
 from glue.sqlnames import COMMON_PROPERTIES, q, tblproperties
 
 log = logging.getLogger(__name__)
 
-BOOKKEEPING = ((COMMIT_LSN, "bigint"), (LSN, "bigint"), (OP, "string"), (OP_TS, "timestamp"))
-BOOKKEEPING_NAMES = tuple(name for name, _ in BOOKKEEPING)
-# the primary key's columns, in key order, as the job created the table with them
-KEY_PROPERTY = "cdc.key"
-RETYPE_PREFIX = "__retype__"
 # Many small MERGEs: write delete files instead of rewriting data files on every micro-batch
 # (glue.maintenance folds them back into the data files now and then).
 TABLE_PROPERTIES = {

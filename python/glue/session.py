@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from glue.options import JobOptions
+from glue.options import JobOptions, parse_args
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -79,6 +81,18 @@ def spark_conf(opts: JobOptions) -> dict[str, str]:
     conf.update(catalog_conf(opts))
     conf.update({f"spark.hadoop.{k}": v for k, v in hadoop_conf(opts).items()})
     return conf
+
+
+def start_session(argv: Sequence[str], program: str) -> tuple[JobOptions, SparkSession]:
+    """A job's start: logging, its options from `argv` (a bad one ends the program with one line), its session."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        opts = parse_args(argv)
+    except ValueError as e:
+        raise SystemExit(f"{program}: {e}") from None
+    spark = build_session(opts)
+    spark.sparkContext.setLogLevel("WARN")
+    return opts, spark
 
 
 def build_session(opts: JobOptions, extra: dict[str, str] | None = None) -> SparkSession:

@@ -63,23 +63,3 @@ def test_poison_messages_go_to_the_quarantine_and_the_batch_goes_on(spark, write
     quarantined = spark.read.json(f"{glue_spark.lake().quarantine_uri}/{orders.name}-0-0").collect()
     assert [(r.reason, r.value, r.topic, r.partition, r.offset) for r in quarantined] == [
         ("not a JSON object", "garbage", orders.name, 0, 0)]
-
-
-def test_maintenance_folds_delete_files_into_data_files_and_keeps_the_rows(spark, orders):
-    writer = BatchWriter(glue_spark.lake(), maintenance_every=2)
-    rows = [{**ROW, "id": i} for i in range(1, 4)]
-    writer(orders.batch(spark, [message("c", 10 + r["id"], table=orders.table, after=r) for r in rows]), 0)
-    table = glue_spark.lake().table(orders.table)
-    writer(orders.batch(spark, [message("u", 20, table=orders.table, after={**ROW, "id": 2, "note": "u"}),
-                                message("d", 21, table=orders.table, before={"id": 3})]), 1)
-    assert [tuple(r) for r in spark.sql(f"SELECT id, note FROM {table} ORDER BY id").collect()] == [(1, "n"), (2, "u")]
-    content = [r.content for r in spark.sql(f"SELECT content FROM {table}.files").collect()]
-    assert content == [0]  # one data file, no delete files
-
-
-def test_maintenance_that_fails_is_skipped_and_the_stream_goes_on(spark, orders, caplog):
-    writer = BatchWriter(glue_spark.lake(), maintenance_every=1)
-    writer.touched.add("gone")  # a mirror dropped after its last batch, before its upkeep
-    report = writer(orders.batch(spark, [message("c", 10, table=orders.table, after=ROW)]), 0)
-    assert report.tables == {orders.table: 1}
-    assert "maintenance of test.gone skipped this round" in caplog.text
