@@ -25,6 +25,14 @@ def is_running(status: dict) -> bool:
         task["state"] == "RUNNING" for task in tasks)
 
 
+def is_unassigned(status: dict) -> bool:
+    """The connector UNASSIGNED while its tasks' last records say RUNNING: the worker lost them in a rebalance and
+    has not been given them back, so nothing streams (the tasks' records are stale)."""
+    tasks = status.get("tasks", [])
+    return status["connector"]["state"] == "UNASSIGNED" and bool(tasks) and all(
+        task["state"] == "RUNNING" for task in tasks)
+
+
 def failure_trace(status: dict) -> str | None:
     """The trace of the connector or of its first failed task, if any failed."""
     for part in [status["connector"], *status.get("tasks", [])]:

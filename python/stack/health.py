@@ -19,6 +19,8 @@ _STARTED = re.compile(r"^supervisord started with pid \d+$")
 # A component whose unexpected exits come this close together is crash-looping, not just restarted once.
 CRASH_LOOP = timedelta(minutes=10)
 CRASH_LOOP_EXITS = 2
+# ... unless it has been running this long since its last start: then it has recovered
+STABLE_AFTER = timedelta(minutes=3)
 # What a log line that reports a failure looks like in the logs of Java, PostgreSQL and Python components.
 _ERROR = re.compile(r"\b(ERROR|FATAL|PANIC)\b|^\w+(\.\w+)*(Error|Exception): |\bException in thread\b")
 
@@ -30,9 +32,11 @@ class Health:
     name: str
     exits: list[tuple[datetime, str]] = field(default_factory=list)
 
-    def failing(self, now: datetime, state: str) -> bool:
+    def failing(self, now: datetime, state: str, running_since: datetime | None = None) -> bool:
         if state in ("BACKOFF", "FATAL", "EXITED"):
             return True
+        if state == "RUNNING" and running_since and now - running_since >= STABLE_AFTER:
+            return False
         recent = [at for at, _ in self.exits if now - at <= CRASH_LOOP]
         return len(recent) >= CRASH_LOOP_EXITS
 
@@ -82,20 +86,22 @@ def supervisord_log() -> list[str]:
         return []
 
 
-def programs() -> dict[str, tuple[str, str]]:
-    """{program: (state, description)}, as supervisord has them."""
-    return {name: (info["statename"], info["description"]) for name, info in supervisor.programs().items()}
+def programs() -> dict[str, tuple[str, str, datetime | None]]:
+    """{program: (state, description, when it last started)}, as supervisord has them."""
+    return {name: (info["statename"], info["description"],
+                   datetime.fromtimestamp(info["start"]) if info["start"] else None)
+            for name, info in supervisor.programs().items()}
 
 
-def program_lines(states: dict[str, tuple[str, str]], now: datetime | None = None) -> list[str]:
+def program_lines(states: dict[str, tuple[str, str, datetime | None]], now: datetime | None = None) -> list[str]:
     """One line per supervised program: its state, and for one that died unexpectedly how often, since when, and
     its last error, with what to do."""
     now = now or datetime.now()
     exits = unexpected_exits(supervisord_log())
     lines = []
-    for name, (state, description) in sorted(states.items()):
+    for name, (state, description, started) in sorted(states.items()):
         health = exits.get(name, Health(name))
-        if health.failing(now, state):
+        if health.failing(now, state, started):
             since = health.streak_start()
             restarts = f"{len(health.exits)} unexpected exits since {since:%H:%M:%S}" if since else state
             error = last_error(name) or (health.exits[-1][1] if health.exits else "no error in its log")

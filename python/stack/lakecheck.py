@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from glue.schema import BOOKKEEPING
+from glue.bookkeeping import BOOKKEEPING
 from glue.sqlnames import q
 
 SETTLE_SECONDS = 300  # bound on the lake catching up with a quiet source

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from stack.connect import connector_status
 from stack.probes import probe_connect
-from stack.settings import components, connect_url, lake_s3, setting
+from stack.settings import app_dsn, components, connect_url, lake_s3, setting
 from stack.waiting import wait_until
 
 
@@ -33,15 +33,10 @@ class RepairFailed(RuntimeError):
     pass
 
 
-def _dsn() -> dict:
-    return dict(host=setting("PG_HOST"), port=setting("PG_PORT"), dbname=setting("PG_DATABASE"),
-                user=setting("PG_APP_USER"), password=setting("PG_APP_PASSWORD"), connect_timeout=5)
-
-
 def request_resync(table: str) -> str:
     """Ask Debezium for an incremental snapshot of PG_SCHEMA.table; the signal's id."""
     schema = setting("PG_SCHEMA")
-    with psycopg2.connect(**_dsn()) as conn, conn.cursor() as cur:
+    with psycopg2.connect(**app_dsn()) as conn, conn.cursor() as cur:
         cur.execute("SELECT to_regclass(format('%%I.%%I', %s, %s)) IS NOT NULL", (schema, table))
         if not cur.fetchone()[0]:
             raise RepairFailed(f"no table {schema}.{table} in the source: name a table of schema {schema}")

@@ -46,6 +46,17 @@ def log_file(component: str) -> str:
     return os.path.join(setting("STATE_DIR"), "logs", f"{component}.log")
 
 
+def app_dsn(connect_timeout: int = 5) -> dict:
+    """psycopg2's connection arguments for the stack's database as the application user."""
+    return dict(host=setting("PG_HOST"), port=setting("PG_PORT"), dbname=setting("PG_DATABASE"),
+                user=setting("PG_APP_USER"), password=setting("PG_APP_PASSWORD"), connect_timeout=connect_timeout)
+
+
+def verify_results() -> str:
+    """Where make verify leaves its last result, for make status."""
+    return os.path.join(setting("STATE_DIR"), "verify", "last.json")
+
+
 def connect_url() -> str:
     return f"http://{setting('CONNECT_HOST')}:{setting('CONNECT_PORT')}"
 

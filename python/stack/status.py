@@ -1,6 +1,7 @@
 """What `make status` shows: each component's health, connectors and tasks, replication slots (their lag, and
 whether PostgreSQL still keeps their WAL), the job's last batch, paused mirrors."""
 
+import json
 import time
 from datetime import datetime
 
@@ -9,8 +10,8 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from stack import health, repair
-from stack.connect import connector_status, failure_trace, list_connectors
-from stack.settings import log_file, setting
+from stack.connect import connector_status, failure_trace, is_unassigned, list_connectors
+from stack.settings import app_dsn, log_file, setting, verify_results
 from stack.waiting import tail
 
 SLOT_LAG_SQL = """
@@ -23,9 +24,7 @@ QUIET_BATCH_SECONDS = 120
 
 
 def replication_slots() -> list[tuple[str, str, bool, str, int | None]]:
-    dsn = dict(host=setting("PG_HOST"), port=setting("PG_PORT"), dbname=setting("PG_DATABASE"),
-               user=setting("PG_APP_USER"), password=setting("PG_APP_PASSWORD"), connect_timeout=3)
-    with psycopg2.connect(**dsn) as conn, conn.cursor() as cur:
+    with psycopg2.connect(**app_dsn(connect_timeout=3)) as conn, conn.cursor() as cur:
         cur.execute(SLOT_LAG_SQL)
         return cur.fetchall()
 
@@ -45,6 +44,9 @@ def connector_lines() -> list[str]:
         trace = failure_trace(status)
         if trace:
             line += f": {trace.strip().splitlines()[0][:200]} -- make logs C=connect; make restart C=connect"
+        elif is_unassigned(status):
+            line += (": lost in a rebalance and not given back, nothing streams -- make restart C=connect "
+                     "(scheduled.rebalance.max.delay.ms in the worker's configuration says how long it waits)")
         lines.append(line)
     return lines
 
@@ -71,17 +73,41 @@ def slot_lines() -> list[str]:
     return lines
 
 
+def _logged_seconds_ago(line: str, now: datetime | None) -> tuple[str, float]:
+    """A component's log line's time (`2026-12-02 05:00:01,000 INFO ...`) and its age in seconds."""
+    when = line.split(",", 1)[0]
+    return when, ((now or datetime.now()) - datetime.strptime(when, "%Y-%m-%d %H:%M:%S")).total_seconds()
+
+
 def job_lines(now: datetime | None = None) -> list[str]:
     """The Glue job's last micro-batch, as its log reports it, and how long ago."""
     last = [line for line in tail(log_file("glue"), 400).splitlines() if "glue.job: batch " in line]
     if not last:
         return ["  (no micro-batch reported yet)"]
-    when, report = last[-1].split(",", 1)[0], last[-1].split("glue.job: ", 1)[1]
-    age = ((now or datetime.now()) - datetime.strptime(when, "%Y-%m-%d %H:%M:%S")).total_seconds()
-    line = f"  {report} ({age:.0f} s ago)"
+    _, age = _logged_seconds_ago(last[-1], now)
+    line = f"  {last[-1].split('glue.job: ', 1)[1]} ({age:.0f} s ago)"
     if age > max(QUIET_BATCH_SECONDS, 10 * float(setting("JOB_TRIGGER_SECONDS"))):
         line += " -- no micro-batch since: a long one, or stuck; make logs C=glue"
     return [line]
+
+
+def maintenance_lines(now: datetime | None = None) -> list[str]:
+    """The maintenance job's last round (python/glue/maintenance.py), and each table it had to skip in it."""
+    lines = tail(log_file("maintenance"), 400).splitlines()
+    rounds = [i for i, line in enumerate(lines) if "glue.maintenance: maintenance round: " in line]
+    if not rounds:
+        return ["  (no maintenance round reported yet)"]
+    last = lines[rounds[-1]]
+    when, age = _logged_seconds_ago(last, now)
+    out = [f"  last round {when[11:]} ({age / 60:.0f} min ago): {last.split('maintenance round: ', 1)[1]}"]
+    if age > 3 * float(setting("MAINTENANCE_INTERVAL_SECONDS")) + QUIET_BATCH_SECONDS:
+        out[0] += " -- no round since: make logs C=maintenance"
+    for line in lines[(rounds[-2] + 1 if len(rounds) > 1 else 0):rounds[-1]]:
+        if " skipped this round: " in line:
+            table, why = line.split("maintenance of ", 1)[1].split(" skipped this round: ", 1)
+            out.append(f"  {table} not maintained: {why[:200]} -- tried again next round; the stream is not "
+                       f"affected (make logs C=maintenance)")
+    return out
 
 
 def paused_lines() -> list[str]:
@@ -100,6 +126,24 @@ def paused_lines() -> list[str]:
     return lines
 
 
+def verify_lines(now: datetime | None = None) -> list[str]:
+    """The last make verify: when, and each mirror that drifted (all equal in one line)."""
+    try:
+        with open(verify_results(), encoding="utf-8") as handle:
+            last = json.load(handle)
+    except FileNotFoundError:
+        return ["  (never run: make verify compares every mirror with its source)"]
+    finished = datetime.fromisoformat(last["finished_at"])
+    age = ((now or datetime.now(finished.tzinfo)) - finished).total_seconds()
+    when = f"last make verify {finished.astimezone():%Y-%m-%d %H:%M:%S} ({age / 60:.0f} min ago)"
+    drifted = [t for t in last["tables"] if not t["equal"]]
+    if not drifted:
+        return [f"  {when}: all {len(last['tables'])} mirrors equal their sources"]
+    return [f"  {when}: {len(drifted)} of {len(last['tables'])} mirrors differ from their sources",
+            *(f"  {t['line']}" for t in drifted)]
+
+
 def report() -> str:
     return "\n".join(["components:", *health.program_lines(health.programs()), "connectors:", *connector_lines(),
-                      "replication slots:", *slot_lines(), "glue job:", *job_lines(), *paused_lines()])
+                      "replication slots:", *slot_lines(), "glue job:", *job_lines(), *paused_lines(),
+                      "maintenance:", *maintenance_lines(), "verification:", *verify_lines()])
