@@ -25,9 +25,10 @@ def positive(kind):
 
 def phase_list(text: str) -> tuple[str, ...]:
     phases = tuple(p.strip() for p in text.split(",") if p.strip())
-    unknown = [p for p in phases if p not in ("steady", "max")]
+    known = ("steady", "max", "debezium-drain", "job-drain")
+    unknown = [p for p in phases if p not in known]
     if unknown or not phases:
-        raise argparse.ArgumentTypeError(f"phases are steady and max, got {text!r}")
+        raise argparse.ArgumentTypeError(f"phases are {', '.join(known)}, got {text!r}")
     return phases
 
 
@@ -52,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-repeat", type=positive(int), default=d.max_repeat,
                      help=f"runs of the maximum-rate phase (default {d.max_repeat})")
     run.add_argument("--seed", type=int, default=d.seed, help=f"the producer's seed (default {d.seed})")
-    run.add_argument("--phases", type=phase_list, default=d.phases, help="steady,max (default both)")
+    run.add_argument("--phases", type=phase_list, default=d.phases,
+                     help=f"some of {','.join(d.phases)} (default all)")
+    run.add_argument("--drain-count", type=positive(int), default=d.drain_count, metavar="N",
+                     help=f"changes a drain phase lets pile up (default {d.drain_count})")
     run.add_argument("--peer", action=argparse.BooleanOptionalAction, default=d.peer,
                      help="also run the phases through Apache Iceberg's Kafka Connect sink (default: yes)")
     run.add_argument("--ceilings", action=argparse.BooleanOptionalAction, default=d.ceilings,
@@ -66,12 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "before and after it holds more objects")
     store.add_argument("--objects", type=positive(int), default=10000, help="objects to add (default 10000)")
     store.add_argument("--times", type=positive(int), default=200, help="requests per measure (default 200)")
+    check = sub.add_parser("verify", help="make verify on a table of N rows loaded through the pipeline: seconds "
+                                          "(median of runs), rows/s, peak memory")
+    check.add_argument("--rows", type=positive(int), default=1_000_000, help="rows of the table (default 1000000)")
+    check.add_argument("--repeat", type=positive(int), default=3, help="verifications (default 3)")
+    check.add_argument("--timeout", type=positive(float), default=3600, help="seconds to wait for the load")
+    check.add_argument("--drop", action="store_true", help="drop the table afterwards")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("run", "report", "object-store", "-h", "--help"):
+    if not argv or argv[0] not in ("run", "report", "object-store", "verify", "-h", "--help"):
         argv = ["run", *argv]
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s bench: %(message)s", datefmt="%H:%M:%S")
@@ -92,12 +102,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(objectstore.measure(*objectstore.lake_store(), args.objects, args.times), indent=1))
         return 0
 
+    if args.command == "verify":
+        from bench import verify
+
+        print(json.dumps(verify.measure(args.rows, args.repeat, args.timeout, args.drop), indent=1))
+        return 0
+
     from bench.config import Stack
     from bench.run import run
 
     options = Options(steady_rate=args.steady_rate, steady_seconds=args.steady_seconds,
                       steady_txn_size=args.steady_txn_size, max_count=args.max_count, max_txn_size=args.max_txn_size,
-                      repeat=args.repeat, max_repeat=args.max_repeat, seed=args.seed, phases=args.phases,
+                      drain_count=args.drain_count, repeat=args.repeat, max_repeat=args.max_repeat, seed=args.seed,
+                      phases=args.phases,
                       peer=args.peer, ceilings=args.ceilings, catch_up_timeout=args.catch_up_timeout,
                       out=args.out.resolve())
     run_dir = run(options, Stack.from_environ())

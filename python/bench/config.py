@@ -21,10 +21,11 @@ class Options:
     steady_txn_size: int = 10        # producer --max-txn-size: each transaction holds 1..K changes
     max_count: int = 200_000         # changes of the maximum-rate phase (producer --rate 0)
     max_txn_size: int = 100
+    drain_count: int = 100_000       # changes each drain phase lets pile up before the stage drains them
     repeat: int = 3                  # runs of the steady phase; the report gives medians
     max_repeat: int = 1              # runs of the maximum-rate phase
     seed: int = 42
-    phases: tuple[str, ...] = ("steady", "max")
+    phases: tuple[str, ...] = ("steady", "max", "debezium-drain", "job-drain")
     peer: bool = True                # also run the phases through Apache Iceberg's Kafka Connect sink
     ceilings: bool = True            # raw PostgreSQL commit rate and Kafka's produce rate
     catch_up_timeout: float = 900.0  # seconds to wait for the lake to hold every change of a phase

@@ -54,6 +54,10 @@ class Restorer:
             if program not in self.stopped:
                 self.stopped.append(program)
 
+    def started(self, program: str) -> None:
+        """The run started `program` again itself: nothing to restore for it."""
+        self.stopped.remove(program)
+
     def restore(self) -> list[str]:
         restored = []
         for program in reversed(self.stopped):

@@ -75,6 +75,13 @@ def wait_kafka_stable(topics: Topics, expected: int | None, start_total: int, ti
     raise TimeoutError(f"Kafka's table topics short of {expected} new messages after {timeout:.0f} s")
 
 
+def wait_journal_in_kafka(ctx: Context, journal: list[dict], changes: int, start: dict) -> dict:
+    """Until the table topics hold the journal's `changes` past `start`: every change is one message, and a delete's
+    tombstone another. Their end offsets."""
+    deletes = sum(1 for e in journal if e["op"] == "d")
+    return wait_kafka_stable(ctx.topics, changes + deletes, sum(start.values()), ctx.catch_up_timeout, notes=ctx.notes)
+
+
 WORKLOAD_TABLES = ("customers", "orders")  # the producer's: the only topics a phase writes to
 
 
@@ -151,6 +158,18 @@ def write_raw(path: Path, visible: list[tuple[ChangeEvent, int]], invisible: lis
             out.writerow([e.topic, e.partition, e.offset, e.table, e.op, e.txid, e.commit_ms, e.kafka_ms, "", e.size])
 
 
+def peer_visibility(ctx: Context, start: dict) -> Visibility:
+    """When each change the peer's tables hold since `start` became visible: its rows' Kafka positions and
+    snapshots (read with Spark)."""
+    positions = []
+    for table in WORKLOAD_TABLES:
+        name = f"lake.{peer.NAMESPACE}.{table}"
+        ctx.spark.sql(f"REFRESH TABLE {name}")
+        first = min((o for tp, o in start.items() if tp.topic.endswith(f".{table}")), default=0)
+        positions += peer_positions(ctx.spark, name, first)
+    return Visibility.of_positions(positions)
+
+
 def run_phase(ctx: Context, pipeline: str, workload: Workload, index: int) -> dict:
     """One run of `workload` through `pipeline` ("ours" or "peer"); its figures."""
     label = f"{pipeline}-{workload.name}-{index}"
@@ -178,10 +197,7 @@ def run_phase(ctx: Context, pipeline: str, workload: Workload, index: int) -> di
     try:
         run = run_producer(workload, journal_path, on_start=lambda pid: pids.__setitem__("producer", pid))
         journal = read_journal(journal_path)
-        deletes = sum(1 for e in journal if e["op"] == "d")
-        # every change is one message, and a delete's tombstone another
-        end = wait_kafka_stable(ctx.topics, run.changes + deletes, sum(start.values()), ctx.catch_up_timeout,
-                                notes=ctx.notes)
+        end = wait_journal_in_kafka(ctx, journal, run.changes, start)
         lake_wait = wait_lake(ctx, pipeline, end, peer_before + run.changes)
     finally:
         for s in samplers:
@@ -196,13 +212,7 @@ def run_phase(ctx: Context, pipeline: str, workload: Workload, index: int) -> di
         batches = ctx.job.batches(since_ms=run.started_ms - 600_000)
         visibility = Visibility.of_batches(batches)
     else:
-        positions = []
-        for table in WORKLOAD_TABLES:
-            name = f"lake.{peer.NAMESPACE}.{table}"
-            ctx.spark.sql(f"REFRESH TABLE {name}")
-            first = min((o for tp, o in start.items() if tp.topic.endswith(f".{table}")), default=0)
-            positions += peer_positions(ctx.spark, name, first)
-        visibility = Visibility.of_positions(positions)
+        visibility = peer_visibility(ctx, start)
     visible, invisible = measure.latencies(matched.events, lambda e: visibility.visible_at(e.topic, e.partition,
                                                                                            e.offset))
     figures = measure.phase_figures(run.started_ms, run.ended_ms, run.rate, matched, visible, len(invisible))

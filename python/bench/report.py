@@ -11,7 +11,8 @@ from bench.stats import median, ratio
 PIPELINES = ("ours", "peer")
 PHASES = ("steady", "max")
 LATENCY = ("p50", "p95", "p99", "max")
-TARGETS = {"debezium": 5000.0, "steady_p95": 10.0, "lake_vs_raw": 0.5}
+TARGETS = {"debezium": 5000.0, "steady_p95": 10.0, "lake_vs_raw": 0.5, "drain": 10000.0}
+DRAIN_FIELDS = ("drain_rate", "drain_rate_with_start", "first_in_kafka_s", "start_seconds")
 
 
 def _runs(results: dict, pipeline: str) -> list[dict]:
@@ -51,6 +52,15 @@ def summarize(results: dict) -> dict:
             s["every_change_once"] = all(r["counts"]["missing"] == 0 and r["counts"]["not_visible"] == 0
                                          and r["counts"]["duplicates"] == 0 for r in runs)
             out["pipelines"][f"{pipeline}.{phase}"] = s
+    for pipeline in PIPELINES:
+        drains = results.get("drains", []) if pipeline == "ours" else results.get("peer", {}).get("drains", [])
+        for phase in ("debezium-drain", "job-drain"):
+            runs = [r for r in drains if r["phase"] == phase]
+            if runs:
+                out["pipelines"][f"{pipeline}.{phase}"] = {
+                    "runs": len(runs), **{f: _median_of(runs, f) for f in DRAIN_FIELDS},
+                    "every_change_once": all(r["counts"]["missing"] == 0 and r["counts"]["duplicates"] == 0
+                                             and r["counts"].get("not_visible", 0) == 0 for r in runs)}
     p = out["pipelines"]
     ours_max, ours_steady = p.get("ours.max", {}), p.get("ours.steady", {})
     peer_max, peer_steady = p.get("peer.max", {}), p.get("peer.steady", {})
@@ -78,6 +88,11 @@ def summarize(results: dict) -> dict:
         {"name": "the pipeline keeps up with at least 50 % of the raw PostgreSQL commit rate", "value": lake_vs_raw,
          "met": None if lake_vs_raw is None else lake_vs_raw >= TARGETS["lake_vs_raw"]},
     ]
+    for phase, what in (("debezium-drain", "Debezium empties a filled slot"), ("job-drain", "the job empties filled "
+                                                                                             "topics")):
+        value = p.get(f"ours.{phase}", {}).get("drain_rate")
+        out["targets"].append({"name": f"drain: {what} at 10,000 changes/s or more", "value": value,
+                               "met": None if value is None else value >= TARGETS["drain"]})
     return out
 
 
@@ -127,6 +142,15 @@ def summary_rows(results: dict) -> list[list[str]]:
             row(f"max: commit-to-lake {q}, s", "max", f"latency_{q}", 2)
         row("max: Kafka catch-up after the producer stops, s", "max", "catch_up_kafka", 1)
         row("max: lake catch-up after the producer stops, s", "max", "catch_up_lake", 1)
+    if "ours.debezium-drain" in p:
+        row("drain: Debezium, a filled slot → Kafka, changes/s", "debezium-drain", "drain_rate", ceiling=kafka,
+            ceiling_label="Kafka produce")
+        row("drain: Debezium's first change in Kafka after the resume, s", "debezium-drain", "first_in_kafka_s", 1)
+    if "ours.job-drain" in p or "peer.job-drain" in p:
+        row("drain: filled topics → lake, changes/s", "job-drain", "drain_rate", ceiling=kafka,
+            ceiling_label="Kafka produce")
+        row("drain: the same from the start command, changes/s", "job-drain", "drain_rate_with_start")
+        row("drain: the job's start until it streams, s", "job-drain", "start_seconds", 1)
     return rows
 
 
@@ -153,6 +177,18 @@ def run_rows(results: dict) -> list[list[str]]:
     return rows
 
 
+def drain_rows(results: dict) -> list[list[str]]:
+    rows = []
+    for r in [*results.get("drains", []), *results.get("peer", {}).get("drains", [])]:
+        c = r["counts"]
+        rows.append([r["label"], fmt(c["journal"]), f"{c['missing']}/{c['duplicates']}/{c.get('not_visible', 0)}",
+                     fmt(r["producer"]["rate"]), fmt(r.get("drain_rate")), fmt(r.get("drain_rate_with_start")),
+                     fmt(r.get("first_in_kafka_s"), 1), fmt(r.get("start_seconds"), 1)])
+    return rows
+
+
+DRAIN_HEADER = ["run", "committed", "missing/dup/unseen", "filled at changes/s", "drained changes/s",
+                "with start-up changes/s", "first in Kafka s", "start s"]
 RUN_HEADER = ["run", "committed", "in Kafka", "in lake", "missing/dup/unseen", "foreign", "source/s", "Debezium/s",
               "lake/s", "p50 s", "p95 s", "p99 s", "max s", "to Kafka p95 s", "lake catch-up s"]
 
@@ -160,8 +196,9 @@ RUN_HEADER = ["run", "committed", "in Kafka", "in lake", "missing/dup/unseen", "
 def resource_rows(results: dict) -> list[list[str]]:
     rows = []
     for key, s in results["summary"]["pipelines"].items():
-        for c in sorted(set(s["memory_peak_mb"]) | set(s["cpu_cores"])):
-            rows.append([key, c, fmt(s["memory_peak_mb"].get(c)), fmt(s["cpu_cores"].get(c), 2)])
+        memory, cpu = s.get("memory_peak_mb", {}), s.get("cpu_cores", {})  # the drains sample none
+        for c in sorted(set(memory) | set(cpu)):
+            rows.append([key, c, fmt(memory.get(c)), fmt(cpu.get(c), 2)])
     return rows
 
 
@@ -246,6 +283,14 @@ def diagnosis(results: dict) -> list[str]:
             f"time by step: " + ", ".join(f"{k} {pct(v)}" for k, v in job.get("step_share", {}).items())
             + f". Cores: glue {fmt(run['cpu_cores'].get('glue'), 2) if run else '–'} of "
               f"{results['machine']['cores']}.")
+    drains = {r["phase"]: r for r in results.get("drains", [])}
+    if "drain:" in missed and "job-drain" in drains and drains["job-drain"].get("job"):
+        job = drains["job-drain"]["job"]
+        lines.append(
+            f"- **The job drained filled topics at {fmt(drains['job-drain']['drain_rate'])} changes/s**: "
+            f"{job.get('batches', '–')} micro-batches of median {fmt(job.get('messages_per_batch'))} messages, each "
+            f"p50 {fmt(job.get('duration_s', {}).get('p50'), 1)} s; time by step: "
+            + ", ".join(f"{k} {pct(v)}" for k, v in job.get("step_share", {}).items()) + ".")
     return lines
 
 
@@ -340,6 +385,15 @@ def markdown(results: dict) -> str:
         "committed = changes in the producer's journal; in Kafka = their change events found in the table topics "
         "(matched by table, key, transaction and operation); in lake = those with a visibility time; "
         "missing/dup/unseen must be 0/0/0; foreign = events of other writers in the same topics.",
+        "",
+        "## Drains",
+        "",
+        table(DRAIN_HEADER, drain_rows(results)),
+        "",
+        "Each stage apart from the one before it: Debezium's connector stopped while the changes were committed, "
+        "then resumed (drained = changes / time from the resume to the last change's Kafka timestamp); the job (the "
+        "peer: its sink connector) stopped while Kafka filled, then started (drained = changes / time from its "
+        "first micro-batch to the last change visible; with start-up: from the start command).",
         "",
         "## Memory and CPU per component",
         "",

@@ -11,7 +11,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import ceilings, control, machine, peer, phases, plots, report
+from bench import ceilings, control, drain, machine, peer, phases, plots, report
 from bench.config import Options, Stack
 from bench.events import Topics
 from bench.lake import JobRecords
@@ -30,11 +30,27 @@ def workloads(options: Options) -> dict[str, Workload]:
         "steady": Workload("steady", options.steady_rate, options.steady_txn_size, options.seed,
                            seconds=options.steady_seconds),
         "max": Workload("max", 0, options.max_txn_size, options.seed, count=options.max_count),
+        "drain": Workload("drain", 0, options.max_txn_size, options.seed, count=options.drain_count),
     }
 
 
 def repeats(options: Options) -> dict[str, int]:
     return {"steady": options.repeat, "max": options.max_repeat}
+
+
+def flow_phases(options: Options) -> list[str]:
+    """The phases that run the producer through a working pipeline (steady, max), not the drains."""
+    return [p for p in options.phases if p not in drain.STAGES]
+
+
+def run_drains(ctx: phases.Context, options: Options, pipeline: str) -> list[dict]:
+    """The drain phases chosen, once each: Debezium's for ours only (the peer reads the same Debezium topics)."""
+    runs = []
+    if pipeline == "ours" and "debezium-drain" in options.phases:
+        runs.append(drain.debezium_drain(ctx, workloads(options)["drain"], 0))
+    if "job-drain" in options.phases:
+        runs.append(drain.job_drain(ctx, pipeline, workloads(options)["drain"], 0))
+    return runs
 
 
 def spark_reader():
@@ -104,9 +120,10 @@ def run_peer(ctx: phases.Context, options: Options, restorer: control.Restorer) 
         connect.set_sink_offsets(peer.CONNECTOR, {tp: o for tp, o in ends.items() if tp.topic in topics})
         connect.resume(peer.CONNECTOR)
         connect.wait_state(peer.CONNECTOR, "RUNNING", 120)
-        for phase in options.phases:
+        for phase in flow_phases(options):
             for i in range(repeats(options)[phase]):
                 info["runs"].append(phases.run_phase(ctx, "peer", workloads(options)[phase], i))
+        info["drains"] = run_drains(ctx, options, "peer")
         info["status"] = "ok"
     except Exception as error:  # noqa: BLE001 - the report says exactly why the peer failed
         info["status"] = "failed"
@@ -129,7 +146,7 @@ def restart_job(ctx: phases.Context, restorer: control.Restorer, stopped_at: dic
     ends = ctx.topics.end_offsets()
     backlog = sum(max(0, o - stopped_at.get(tp, 0)) for tp, o in ends.items())
     seconds = control.restart_job(restart=False)
-    restorer.stopped.remove("glue")
+    restorer.started("glue")
     return {"backlog_messages": backlog, "start_seconds": round(seconds, 1)}
 
 
@@ -145,7 +162,7 @@ def run(options: Options, stack: Stack) -> Path:
                      "job_driver_memory": stack["JOB_DRIVER_MEMORY"], "kafka_heap": stack["KAFKA_HEAP"],
                      "connect_heap": stack["CONNECT_HEAP"],
                      "workloads": {k: w.describe() for k, w in workloads(options).items()}},
-        "runs": [], "ceilings": {}, "peer": {"status": "skipped", "why": "--no-peer"}, "notes": [],
+        "runs": [], "drains": [], "ceilings": {}, "peer": {"status": "skipped", "why": "--no-peer"}, "notes": [],
     }
     restorer = control.Restorer()
     topics = Topics(stack.kafka, stack["TOPIC_PREFIX"], stack["PG_SCHEMA"])
@@ -158,9 +175,10 @@ def run(options: Options, stack: Stack) -> Path:
         ensure_job(stack, ctx.notes)
         # a MERGE reads the mirror table: its size is part of the setting
         results["settings"]["lake_rows_at_start"] = phases.CatalogTables(stack, stack["LAKE_DATABASE"]).records()
-        for phase in options.phases:
+        for phase in flow_phases(options):
             for i in range(repeats(options)[phase]):
                 results["runs"].append(phases.run_phase(ctx, "ours", workloads(options)[phase], i))
+        results["drains"] = run_drains(ctx, options, "ours")
         stopped_at = topics.end_offsets()
         if options.ceilings or options.peer:
             # the ceilings with no pipeline at work, and the peer with the machine to itself

@@ -1,6 +1,7 @@
-"""`make bench` in miniature: a few hundred changes through both phases and the ceilings, one run each, against the
-running stack. Checks that the report files are written and that the numbers hold together: every committed change
-counted once in Kafka and in the lake, latencies non-negative and ordered, counts equal to the producer's journal.
+"""`make bench` in miniature: a few hundred changes through both phases, Debezium's drain and the ceilings, one run
+each, against the running stack (the job's drain, which restarts the job, is left to `make bench`). Checks that the
+report files are written and that the numbers hold together: every committed change counted once in Kafka and in the
+lake, latencies non-negative and ordered, counts equal to the producer's journal.
 
 The peer (Apache Iceberg's Kafka Connect sink) is left out by default: measured here it costs over 60 s on top
 (a Spark session to read its tables' snapshots, the Glue job stopped for its runs and restarted after, draining what
@@ -32,7 +33,8 @@ def bench_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     producer_was_running = program_running("producer")
     cmd = [sys.executable, "-m", "bench", "run", "--steady-rate", "50", "--steady-seconds", "4", "--max-count", "300",
-           "--repeat", "1", "--catch-up-timeout", "150", "--out", str(out), "--peer" if PEER else "--no-peer"]
+           "--repeat", "1", "--catch-up-timeout", "150", "--out", str(out), "--peer" if PEER else "--no-peer",
+           "--phases", "steady,max,debezium-drain", "--drain-count", "300"]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, f"bench failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
     (run_dir,) = out.iterdir()
@@ -70,6 +72,16 @@ def test_every_committed_change_is_counted_once_in_kafka_and_in_the_lake(bench_r
             rows = list(csv.DictReader(handle))
         positions = {(row["topic"], row["partition"], row["offset"]) for row in rows}
         assert len(rows) == len(positions) == c["journal"], r["label"]
+
+
+def test_debezium_drains_the_changes_committed_while_it_was_stopped_each_once(bench_run):
+    run_dir, results, _, _ = bench_run
+    (run,) = results["drains"]
+    journal = (run_dir / "raw" / f"{run['label']}.journal.jsonl").read_text().splitlines()
+    assert run["counts"]["journal"] == len(journal) == run["producer"]["changes"] > 0
+    assert (run["counts"]["missing"], run["counts"]["duplicates"]) == (0, 0)
+    assert run["first_in_kafka_s"] >= 0 and run["drain_rate"] > 0
+    assert "| ours-debezium-drain-0 |" in (run_dir / "report.md").read_text()
 
 
 def test_latencies_are_non_negative_and_ordered(bench_run):

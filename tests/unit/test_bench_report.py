@@ -60,7 +60,7 @@ def test_ratios_to_the_ceilings_and_to_the_peer(results):
 
 def test_targets_are_judged_on_the_medians(results):
     targets = {t["name"].split(" ")[0]: t["met"] for t in summarize(results)["targets"]}
-    assert targets == {"Debezium": False, "steady": True, "the": False}
+    assert targets == {"Debezium": False, "steady": True, "the": False, "drain:": None}
 
 
 def test_a_run_that_lost_a_change_is_flagged(results):
@@ -71,7 +71,7 @@ def test_a_run_that_lost_a_change_is_flagged(results):
 def test_a_target_without_its_phase_is_not_measured(results):
     results["runs"] = [r for r in results["runs"] if r["phase"] == "steady"]
     targets = [t["met"] for t in summarize(results)["targets"]]
-    assert targets == [None, True, None]
+    assert targets == [None, True, None, None, None]
 
 
 def test_the_report_and_the_printed_table_show_ours_the_peer_and_the_ceilings(results):
@@ -107,3 +107,23 @@ def test_each_missed_target_is_explained_from_the_figures(results):
     assert "Debezium kept up with the source" in text  # it reached Kafka 0.5 s after the producer stopped
     assert "**Lake 1,500 changes/s < 50 % of raw PostgreSQL**" in text
     assert "**Steady p95" not in text  # met
+
+
+def drain(pipeline: str, phase: str, rate: float, **more) -> dict:
+    return {"label": f"{pipeline}-{phase}-0", "pipeline": pipeline, "phase": phase, "index": 0,
+            "producer": {"changes": 1000, "rate": 4000.0},
+            "counts": {"journal": 1000, "missing": 0, "duplicates": 0, "not_visible": 0}, "drain_rate": rate, **more}
+
+
+def test_the_drains_are_summarized_judged_and_shown_with_their_ceiling(results):
+    results["drains"] = [drain("ours", "debezium-drain", 12000.0, first_in_kafka_s=2.5),
+                         drain("ours", "job-drain", 6000.0, drain_rate_with_start=2000.0, start_seconds=40.0)]
+    results["peer"]["drains"] = [drain("peer", "job-drain", 8000.0, drain_rate_with_start=7000.0)]
+    results["summary"] = summarize(results)
+    p = results["summary"]["pipelines"]
+    assert (p["ours.job-drain"]["drain_rate"], p["peer.job-drain"]["drain_rate"]) == (6000.0, 8000.0)
+    judged = [(t["value"], t["met"]) for t in results["summary"]["targets"] if t["name"].startswith("drain:")]
+    assert judged == [(12000.0, True), (6000.0, False)]
+    text = markdown(results)
+    assert "| drain: filled topics → lake, changes/s | 6,000 | 8,000 | 0.75 | 10,000 Kafka produce | 60 % |" in text
+    assert "| ours-debezium-drain-0 | 1,000 | 0/0/0 | 4,000 | 12,000 | – | 2.5 | – |" in text

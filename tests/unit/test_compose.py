@@ -269,6 +269,14 @@ def test_connect_worker_enables_the_file_config_provider(compose):
         "org.apache.kafka.common.config.provider.FileConfigProvider")
 
 
+def test_connect_worker_batches_records_as_the_native_worker_does(compose):
+    worker = read_properties(ROOT / "config" / "connect-worker.properties.tmpl")
+    producer = {k: v for k, v in worker.items() if k.startswith("producer.")}
+    connect_env = environment(compose["services"]["connect"])
+    assert producer and producer == {k[len("CONNECT_"):].lower().replace("_", "."): v
+                                     for k, v in connect_env.items() if k.startswith("CONNECT_PRODUCER_")}
+
+
 def test_connect_worker_uses_the_native_worker_group_and_topics(compose):
     worker = read_properties(ROOT / "config" / "connect-worker.properties.tmpl")
     connect_env = environment(compose["services"]["connect"])
