@@ -63,6 +63,13 @@ def check_destroy(outputs: Path) -> None:
                          "TF_ARGS='-var deletion_protection=false', then make aws-destroy TARGET=aws again")
 
 
+def sql(outputs: Path, text: str) -> None:
+    from deploy import athena
+
+    out = json.loads(outputs.read_text())["pipeline"]["value"]
+    print(athena.table(athena.query(out["athena_workgroup"], out["glue_database"], text)))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,12 +82,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--outputs", type=Path, required=True, help="`terraform output -json` of the root")
     p = sub.add_parser("check-destroy", help="refuse to destroy a deployment with deletion protection on")
     p.add_argument("--outputs", type=Path, required=True, help="`terraform output -json` of the root")
+    p = sub.add_parser("sql", help="run a query over the deployed lake through its Athena workgroup")
+    p.add_argument("--outputs", type=Path, required=True, help="`terraform output -json` of the root")
+    p.add_argument("query")
     args = parser.parse_args(argv)
     try:
         if args.command == "ready":
             ready(args.outputs)
         elif args.command == "check-destroy":
             check_destroy(args.outputs)
+        elif args.command == "sql":
+            sql(args.outputs, args.query)
         else:
             needs = COMMANDS[args.command][0]
             values = {name: getattr(args, name) for name in needs if getattr(args, name) is not None}

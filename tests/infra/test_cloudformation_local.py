@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MOTO_CANNOT_SERVE = {
     "AWS::Athena::WorkGroup", "AWS::CloudWatch::Alarm", "AWS::EC2::SecurityGroupEgress",
     "AWS::Glue::Connection", "AWS::Glue::Database", "AWS::Glue::Job", "AWS::Glue::SecurityConfiguration",
+    "AWS::Glue::Trigger",
     "AWS::KafkaConnect::Connector", "AWS::KafkaConnect::CustomPlugin", "AWS::KafkaConnect::WorkerConfiguration",
     "AWS::MSK::Cluster", "AWS::MSK::Configuration",
     "AWS::RDS::DBCluster", "AWS::RDS::DBClusterParameterGroup",

@@ -13,6 +13,7 @@ import os
 import subprocess
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2
@@ -55,11 +56,11 @@ def test_plan_covers_the_whole_configuration(terraform, deployment, tree):
     assert all(r["change"]["actions"] == ["create"] for r in managed)
 
 
-def make(target: str, name: str, timeout: int = 1800) -> str:
-    """`make <target> TARGET=local` as a user runs it, the deployment named `name`."""
+def make(target: str, name: str, *variables: str, timeout: int = 1800) -> str:
+    """`make <target> TARGET=local [VAR=value...]` as a user runs it, the deployment named `name`."""
     env = {**os.environ, "TF_VAR_name": name}
-    proc = subprocess.run(["make", target, "TARGET=local"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(["make", "--no-print-directory", target, "TARGET=local", *variables], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         pytest.fail(f"make {target} TARGET=local exited {proc.returncode}:\n{proc.stdout[-6000:]}\n"
                     f"{proc.stderr[-6000:]}")
@@ -78,13 +79,14 @@ def supervise(*args: str) -> None:
 
 @pytest.fixture(scope="module")
 def local_pipeline_stopped(settings):
-    """The local stack's own connector and job stopped, so that only the deployed ones carry changes; back after."""
+    """The local stack's own connector, job and maintenance stopped, so that only the deployed ones carry changes; back
+    after."""
     native = settings["CONNECTOR_NAME"]
     connect(f"/connectors/{native}/stop", "PUT").raise_for_status()
-    supervise("stop", "glue")
+    supervise("stop", "glue", "maintenance")
     yield
     connect(f"/connectors/{native}/resume", "PUT").raise_for_status()
-    supervise("start", "glue")
+    supervise("start", "glue", "maintenance")
 
 
 @pytest.fixture(scope="module")
@@ -361,6 +363,69 @@ def test_inserts_updates_and_deletes_arrive_in_the_deployed_lake_row_for_row(app
                f"user={settings['PG_APP_USER']} password={settings['PG_APP_PASSWORD']}")
         for table, json_columns in PRODUCER_TABLES.items():
             assert settle(deployed_lake, dsn, settings["PG_SCHEMA"], table, ["id"], json_columns, timeout=600) == []
+    finally:
+        supervise("start", "producer")
+
+
+def test_the_scheduled_maintenance_job_compacts_the_deployed_lake_and_it_still_equals_the_source(
+        aws, applied, deployed_lake, settings):
+    glue = aws("glue")
+    job = glue.get_job(JobName=applied["glue_maintenance_job_name"])["Job"]
+    assert job["Command"]["ScriptLocation"] == f"s3://{applied['artifacts_bucket']}/glue/maintain_lake.py"
+    assert job["DefaultArguments"] == glue.get_job(JobName=applied["glue_job_name"])["Job"]["DefaultArguments"]
+    (trigger,) = glue.get_triggers(DependentJobName=job["Name"])["Triggers"]
+    assert (trigger["Type"], trigger["State"], trigger["Schedule"]) == ("SCHEDULED", "ACTIVATED", "cron(0/5 * * * ? *)")
+    # a round that starts from now on has the previous tests' changes to compact (one before them may have had none)
+    since = datetime.now(UTC)
+    deadline = time.monotonic() + 900  # the next time the schedule names, and a round over the lake
+    while True:
+        runs = [r for r in glue.get_job_runs(JobName=job["Name"])["JobRuns"] if r["StartedOn"] >= since]
+        failed = [r for r in runs if r["JobRunState"] == "FAILED"]
+        assert not failed, failed[0].get("ErrorMessage")
+        if any(r["JobRunState"] == "SUCCEEDED" for r in runs):
+            break
+        assert time.monotonic() < deadline, f"no scheduled round succeeded: {[r['JobRunState'] for r in runs]}"
+        time.sleep(5)
+    spark, namespace = deployed_lake
+    spark.sql(f"REFRESH TABLE {namespace}.orders")  # the session's catalog caches what it loaded
+    operations = {r.operation for r in spark.sql(f"SELECT operation FROM {namespace}.orders.snapshots").collect()}
+    assert "replace" in operations  # a compaction committed
+    supervise("stop", "producer")  # a source that stands still, so that the comparison can settle
+    try:
+        dsn = (f"host={settings['PG_HOST']} port={settings['PG_PORT']} dbname={settings['PG_DATABASE']} "
+               f"user={settings['PG_APP_USER']} password={settings['PG_APP_PASSWORD']}")
+        for table, json_columns in PRODUCER_TABLES.items():
+            assert settle(deployed_lake, dsn, settings["PG_SCHEMA"], table, ["id"], json_columns, timeout=600) == []
+    finally:
+        supervise("start", "producer")
+
+
+def test_athena_has_its_workgroup_and_the_catalog_tables_it_would_read(aws, applied):
+    group = aws("athena").get_work_group(WorkGroup=applied["athena_workgroup"])["WorkGroup"]
+    assert group["Configuration"]["EnforceWorkGroupConfiguration"] is True
+    results = group["Configuration"]["ResultConfiguration"]
+    assert results["OutputLocation"] == applied["athena_results_location"]
+    assert results["EncryptionConfiguration"]["EncryptionOption"] == "SSE_KMS"
+    tables = {t["Name"]: t for t in aws("glue").get_tables(DatabaseName=applied["glue_database"])["TableList"]}
+    for name in PRODUCER_TABLES:  # registered by the deployed job's Iceberg catalog, as Athena reads them
+        assert tables[name]["Parameters"]["table_type"].upper() == "ICEBERG", tables[name]
+        assert tables[name]["Parameters"]["metadata_location"].startswith(f"s3://{applied['lake_bucket']}/")
+
+
+def test_make_aws_sql_counts_the_deployed_lake_as_the_source_counts(applied, deployed_lake, deployment, settings):
+    supervise("stop", "producer")  # a source that stands still, so that the two counts are of the same rows
+    try:
+        dsn = (f"host={settings['PG_HOST']} port={settings['PG_PORT']} dbname={settings['PG_DATABASE']} "
+               f"user={settings['PG_APP_USER']} password={settings['PG_APP_PASSWORD']}")
+        assert settle(deployed_lake, dsn, settings["PG_SCHEMA"], "orders", ["id"], PRODUCER_TABLES["orders"],
+                      timeout=600) == []
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM {settings['PG_SCHEMA']}.orders WHERE status = 'pending'")
+            pending = cur.fetchone()[0]
+        conn.close()
+        printed = make("aws-sql", deployment["name"], "Q=select count(*) as pending from orders where status = "
+                                                      "'pending'")
+        assert printed.split().count(str(pending)) == 1 and "pending" in printed and "(1 rows)" in printed, printed
     finally:
         supervise("start", "producer")
 

@@ -290,6 +290,14 @@ def test_worker_configuration(cfn):
     assert tf_defaults("msk_connect")["offset_storage_topic"] is None
 
 
+def test_msk_connect_workers_batch_records_as_the_local_worker_does():
+    def producer_lines(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if line.strip().startswith("producer.")]
+
+    local = producer_lines((ROOT / "config" / "connect-worker.properties.tmpl").read_text())
+    assert local and producer_lines(only(tf("msk_connect")["locals"])["worker_properties"]) == local
+
+
 def test_a_replaced_connector_keeps_its_offsets(cfn):
     # offset.storage.topic in the worker configuration, kept config providers, and the role may use that topic
     tf_text = only(tf("msk_connect")["locals"])["worker_properties"]
@@ -338,6 +346,11 @@ def test_connector_runs_with_iam_and_tls(cfn):
 # ---- Glue ------------------------------------------------------------------------------------------------------------
 
 
+def tf_job_arguments() -> str:
+    """The default arguments both Glue jobs get (local.default_arguments), as HCL text."""
+    return only(tf("glue")["locals"])["default_arguments"]
+
+
 def test_glue_job(cfn):
     job = tf_resource("glue", "aws_glue_job")
     cfn_job = props(cfn, "GlueJob")
@@ -345,7 +358,8 @@ def test_glue_job(cfn):
     assert unquote(command["name"]) == cfn_job["Command"]["Name"] == "gluestreaming"
     assert unquote(tf_default("glue", "worker_type")) == cfn_job["WorkerType"]
     assert tf_default("glue", "number_of_workers") == cfn_job["NumberOfWorkers"]
-    tf_args = set(re.findall(r'"(--[a-z-]+)"', json.dumps(job["default_arguments"]).replace('\\"', '"')))
+    assert job["default_arguments"] == "${local.default_arguments}"
+    tf_args = set(re.findall(r'"(--[a-z-]+)"', tf_job_arguments()))
     tf_args |= {"--kafka-bootstrap", "--topic-prefix"}  # from var.job_arguments (the pipeline module)
     assert tf_args == set(cfn_job["DefaultArguments"])
     connection = tf_resource("glue", "aws_glue_connection")
@@ -353,11 +367,30 @@ def test_glue_job(cfn):
     assert unquote(connection["connection_type"]) == cfn_type == "NETWORK"
 
 
+def test_maintenance_job_runs_on_a_schedule_with_what_the_streaming_job_gets(cfn):
+    job, cfn_job = tf_resource("glue", "aws_glue_job", "maintenance"), props(cfn, "MaintenanceJob")
+    assert unquote(only(job["command"])["name"]) == cfn_job["Command"]["Name"] == "glueetl"
+    assert cfn_job["Command"]["ScriptLocation"] == {"Fn::Sub": "s3://${ArtifactsBucket}/glue/maintain_lake.py"}
+    assert tf_default("glue", "maintenance_workers") == cfn_job["NumberOfWorkers"]
+    assert tf_default("glue", "maintenance_timeout_minutes") == cfn_job["Timeout"]
+    assert only(job["execution_property"])["max_concurrent_runs"] == cfn_job["ExecutionProperty"]["MaxConcurrentRuns"]
+    assert job["default_arguments"] == "${local.default_arguments}"
+    # the options glue.options reads, and Iceberg's SQL extensions (CALL); not Glue's metrics and logs options
+    streaming = props(cfn, "GlueJob")["DefaultArguments"]
+    assert {k: v for k, v in streaming.items() if k in cfn_job["DefaultArguments"]} == cfn_job["DefaultArguments"]
+    assert {"--lake-uri", "--catalog", "--database", "--conf", "--extra-py-files"} <= set(cfn_job["DefaultArguments"])
+    trigger, cfn_trigger = tf_resource("glue", "aws_glue_trigger", "maintenance"), props(cfn, "MaintenanceTrigger")
+    assert unquote(trigger["type"]) == cfn_trigger["Type"] == "SCHEDULED"
+    assert unquote(tf_default("glue", "maintenance_schedule")) == cfn_trigger["Schedule"]
+    assert trigger["start_on_creation"] is cfn_trigger["StartOnCreation"] is True
+    assert only(cfn_trigger["Actions"]) == {"JobName": {"Ref": "MaintenanceJob"}}
+
+
 def test_glue_session_has_the_iceberg_sql_extensions(cfn):
     # a static Spark setting, with Glue's Iceberg libraries (python/glue/README.md, "On AWS Glue")
     extensions = "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
-    text = json.dumps(tf_resource("glue", "aws_glue_job")["default_arguments"])
-    assert f'\\"--conf\\" = \\"{extensions}\\"' in text and '\\"--datalake-formats\\" = \\"iceberg\\"' in text
+    text = tf_job_arguments()
+    assert f'"--conf" = "{extensions}"' in text and '"--datalake-formats" = "iceberg"' in text
     args = props(cfn, "GlueJob")["DefaultArguments"]
     assert args["--conf"] == extensions and args["--datalake-formats"] == "iceberg"
 
@@ -540,14 +573,16 @@ def test_connector_alarms_catch_a_failed_task_and_a_missing_connector(cfn):
 def test_glue_job_failures_go_to_the_topic(cfn):
     rule = tf_resource("monitoring", "aws_cloudwatch_event_rule", "glue_job_failed")
     pattern = rule["event_pattern"]
-    for piece in ('source = ["aws.glue"]', '"detail-type" = ["Glue Job State Change"]', "jobName = [var.glue_job_name]",
+    for piece in ('source = ["aws.glue"]', '"detail-type" = ["Glue Job State Change"]',
+                  "jobName = compact([var.glue_job_name, var.glue_maintenance_job_name])",
                   'state = ["FAILED", "TIMEOUT", "ERROR"]'):
         assert piece in pattern, piece
     target = tf_resource("monitoring", "aws_cloudwatch_event_target", "glue_job_failed")
     assert target["arn"] == "${aws_sns_topic.this.arn}"
     cfn_rule = props(cfn, "GlueJobFailedRule")
     assert cfn_rule["EventPattern"] == {"source": ["aws.glue"], "detail-type": ["Glue Job State Change"],
-                                        "detail": {"jobName": [{"Fn::Sub": "${Name}-cdc-to-lake"}],
+                                        "detail": {"jobName": [{"Fn::Sub": "${Name}-cdc-to-lake"},
+                                                               {"Fn::Sub": "${Name}-cdc-to-lake-maintenance"}],
                                                    "state": ["FAILED", "TIMEOUT", "ERROR"]}}
     assert only(cfn_rule["Targets"])["Arn"] == {"Ref": "AlarmTopic"}
     # EventBridge may publish to the topic (and, the topic being encrypted, use the key)

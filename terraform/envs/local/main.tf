@@ -61,6 +61,8 @@ module "pipeline" {
   settings            = local.settings
   # the endpoint speaks plain HTTP, and it enforces bucket policies: a TLS-only policy would lock Terraform out
   s3_deny_insecure_transport = false
+  # often enough that the deployed-pipeline suite sees a scheduled round (tests/infra/test_deployed_pipeline.py)
+  maintenance_schedule = "cron(0/5 * * * ? *)"
 
   deploy_command = var.deploy_command
   provisioner_environment = {

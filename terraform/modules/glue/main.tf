@@ -9,8 +9,28 @@ locals {
   lake_uri   = "s3://${var.lake_bucket}"
 
   topic_prefix = lookup(var.job_arguments, "topic-prefix", "")
-  jars         = { for p in var.jar_paths : basename(p) => p }
-  kafka_arn    = var.kafka_cluster == null ? null : "${local.arn_prefix}:kafka:${local.region}:${local.account}"
+  # both jobs' options (python/glue/options.py), then Glue's own
+  default_arguments = merge(
+    { for k, v in var.job_arguments : "--${k}" => v },
+    # MSK is reached through its IAM listener (TLS + SASL signed with the job's role)
+    var.kafka_cluster != null ? { "--kafka-auth" = "iam" } : {},
+    length(local.jars) > 0 ? { "--extra-jars" = join(",", [for o in aws_s3_object.jar : "s3://${o.bucket}/${o.key}"]) } : {},
+    {
+      "--lake-uri"         = local.lake_uri
+      "--catalog"          = "glue"
+      "--database"         = aws_glue_catalog_database.this.name
+      "--region"           = local.region
+      "--extra-py-files"   = "s3://${aws_s3_object.package.bucket}/${aws_s3_object.package.key}"
+      "--datalake-formats" = "iceberg"
+      # Iceberg's SQL extensions (MERGE INTO, CALL) are a static setting: Glue builds the session before the script
+      "--conf"                             = "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+      "--job-language"                     = "python"
+      "--enable-metrics"                   = "true"
+      "--enable-continuous-cloudwatch-log" = "true"
+    },
+  )
+  jars      = { for p in var.jar_paths : basename(p) => p }
+  kafka_arn = var.kafka_cluster == null ? null : "${local.arn_prefix}:kafka:${local.region}:${local.account}"
 }
 
 ################################################################################
@@ -23,6 +43,15 @@ resource "aws_s3_object" "script" {
   source = var.script_path
   # not etag: objects in an SSE-KMS bucket have no MD5 etag, so every plan would upload them again
   source_hash = filemd5(var.script_path)
+
+  tags = var.tags
+}
+
+resource "aws_s3_object" "maintenance_script" {
+  bucket      = var.artifacts_bucket
+  key         = "${var.artifacts_prefix}${basename(var.maintenance_script_path)}"
+  source      = var.maintenance_script_path
+  source_hash = filemd5(var.maintenance_script_path)
 
   tags = var.tags
 }
@@ -60,7 +89,7 @@ resource "aws_glue_catalog_database" "this" {
 
 resource "aws_glue_connection" "this" {
   name            = "${var.name}-network"
-  description     = "Runs the job inside the VPC: MSK and the S3 gateway endpoint are reached privately"
+  description     = "Runs the jobs inside the VPC: MSK and S3 reached privately"
   connection_type = "NETWORK"
 
   physical_connection_requirements {
@@ -295,26 +324,7 @@ resource "aws_glue_job" "this" {
     python_version  = "3"
   }
 
-  # the job's options (python/glue/options.py), then Glue's own
-  default_arguments = merge(
-    { for k, v in var.job_arguments : "--${k}" => v },
-    # MSK is reached through its IAM listener (TLS + SASL signed with the job's role)
-    var.kafka_cluster != null ? { "--kafka-auth" = "iam" } : {},
-    length(local.jars) > 0 ? { "--extra-jars" = join(",", [for o in aws_s3_object.jar : "s3://${o.bucket}/${o.key}"]) } : {},
-    {
-      "--lake-uri"         = local.lake_uri
-      "--catalog"          = "glue"
-      "--database"         = aws_glue_catalog_database.this.name
-      "--region"           = local.region
-      "--extra-py-files"   = "s3://${aws_s3_object.package.bucket}/${aws_s3_object.package.key}"
-      "--datalake-formats" = "iceberg"
-      # Iceberg's SQL extensions (MERGE INTO, CALL) are a static setting: Glue builds the session before the script
-      "--conf"                             = "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
-      "--job-language"                     = "python"
-      "--enable-metrics"                   = "true"
-      "--enable-continuous-cloudwatch-log" = "true"
-    },
-  )
+  default_arguments = local.default_arguments
 
   # one run at a time: two would race on the same checkpoint
   execution_property {
@@ -331,6 +341,54 @@ resource "aws_glue_job" "this" {
   }
 
   depends_on = [aws_iam_role_policy.this]
+}
+
+################################################################################
+# The lake's upkeep beside the stream (python/glue/maintenance.py): a batch job, one round per scheduled run
+################################################################################
+
+resource "aws_glue_job" "maintenance" {
+  name                   = "${var.name}-maintenance"
+  description            = "Compaction, snapshot expiry and orphan files of the lake's tables (python/glue/maintenance.py)"
+  role_arn               = aws_iam_role.this.arn
+  glue_version           = var.glue_version
+  worker_type            = var.worker_type
+  number_of_workers      = var.maintenance_workers
+  execution_class        = "STANDARD"
+  connections            = [aws_glue_connection.this.name]
+  security_configuration = aws_glue_security_configuration.this.name
+  # a round that runs long is stopped; the next one carries on
+  timeout = var.maintenance_timeout_minutes
+
+  command {
+    name            = "glueetl"
+    script_location = "s3://${aws_s3_object.maintenance_script.bucket}/${aws_s3_object.maintenance_script.key}"
+    python_version  = "3"
+  }
+
+  default_arguments = local.default_arguments
+
+  # rounds never overlap: a late one is skipped, not queued
+  execution_property {
+    max_concurrent_runs = 1
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy.this]
+}
+
+resource "aws_glue_trigger" "maintenance" {
+  name     = "${var.name}-maintenance"
+  type     = "SCHEDULED"
+  schedule = var.maintenance_schedule
+  # created running: the schedule starts with the deployment
+  start_on_creation = true
+
+  actions {
+    job_name = aws_glue_job.maintenance.name
+  }
+
+  tags = var.tags
 }
 
 ################################################################################

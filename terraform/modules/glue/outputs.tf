@@ -37,3 +37,13 @@ output "run_started" {
   description = "Whether Terraform keeps a run of the job going (start_run)"
   value       = length(terraform_data.run) > 0
 }
+
+output "maintenance_job_name" {
+  description = "Name of the maintenance job (compaction, snapshot expiry, orphan files)"
+  value       = try(aws_glue_job.maintenance.name, null)
+}
+
+output "maintenance_trigger_name" {
+  description = "Name of the maintenance job's scheduled trigger"
+  value       = try(aws_glue_trigger.maintenance.name, null)
+}

@@ -236,3 +236,26 @@ variable "provisioner_environment" {
   type        = map(string)
   default     = {}
 }
+
+variable "maintenance_script_path" {
+  description = "Local path of the maintenance job's entry script (python/glue/maintain_lake.py)"
+  type        = string
+}
+
+variable "maintenance_schedule" {
+  description = "When the maintenance job runs: a Glue cron expression"
+  type        = string
+  default     = "cron(0/30 * * * ? *)"
+}
+
+variable "maintenance_workers" {
+  description = "Workers of a maintenance run"
+  type        = number
+  default     = 2
+}
+
+variable "maintenance_timeout_minutes" {
+  description = "Minutes after which a maintenance run is stopped"
+  type        = number
+  default     = 60
+}

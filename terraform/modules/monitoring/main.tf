@@ -150,17 +150,18 @@ resource "aws_cloudwatch_metric_alarm" "connector_running_tasks" {
 }
 
 ################################################################################
-# Glue: the job run ending (it is a streaming job: it should never end), and micro-batches falling behind
+# Glue: the job run ending (it is a streaming job: it should never end) or a maintenance run failing, and
+# micro-batches falling behind
 ################################################################################
 
 resource "aws_cloudwatch_event_rule" "glue_job_failed" {
   name        = "${var.name}-glue-job-failed"
-  description = "The Glue job ${var.glue_job_name} failed, timed out or could not start"
+  description = "The Glue job ${var.glue_job_name} or its maintenance job failed, timed out or could not start"
   event_pattern = jsonencode({
     source        = ["aws.glue"]
     "detail-type" = ["Glue Job State Change"]
     detail = {
-      jobName = [var.glue_job_name]
+      jobName = compact([var.glue_job_name, var.glue_maintenance_job_name])
       state   = ["FAILED", "TIMEOUT", "ERROR"]
     }
   })

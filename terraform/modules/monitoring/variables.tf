@@ -69,6 +69,12 @@ variable "glue_job_name" {
   type        = string
 }
 
+variable "glue_maintenance_job_name" {
+  description = "Name of the lake's maintenance job, whose failed runs are reported too; null: none"
+  type        = string
+  default     = null
+}
+
 variable "msk_cluster_name" {
   description = "Name of the MSK cluster whose throughput the dashboard shows; null without MSK"
   type        = string

@@ -25,6 +25,8 @@ locals {
     value.converter=org.apache.kafka.connect.json.JsonConverter
     key.converter.schemas.enable=true
     value.converter.schemas.enable=true
+    producer.linger.ms=50
+    producer.batch.size=1048576
     offset.flush.interval.ms=5000
     offset.storage.topic=${local.offset_storage_topic}
     config.providers=secretsmanager

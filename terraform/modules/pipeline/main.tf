@@ -149,9 +149,11 @@ module "glue" {
   number_of_workers = var.glue_number_of_workers
   database_name     = var.glue_database
 
-  script_path      = "${path.root}/../../../python/glue/cdc_to_lake.py"
-  package_zip_path = "${local.build_dir}/aws/glue-job.zip"
-  jar_paths        = [for jar in fileset("${local.build_dir}/aws/glue-jars", "*.jar") : "${local.build_dir}/aws/glue-jars/${jar}"]
+  script_path             = "${path.root}/../../../python/glue/cdc_to_lake.py"
+  maintenance_script_path = "${path.root}/../../../python/glue/maintain_lake.py"
+  maintenance_schedule    = var.maintenance_schedule
+  package_zip_path        = "${local.build_dir}/aws/glue-job.zip"
+  jar_paths               = [for jar in fileset("${local.build_dir}/aws/glue-jars", "*.jar") : "${local.build_dir}/aws/glue-jars/${jar}"]
   job_arguments = {
     "kafka-bootstrap" = var.create_msk ? module.msk[0].bootstrap_brokers_sasl_iam : var.kafka_bootstrap
     "topic-prefix"    = var.settings["TOPIC_PREFIX"]
@@ -184,14 +186,15 @@ module "glue" {
 module "monitoring" {
   source = "../monitoring"
 
-  name                    = var.name
-  kms_key_arn             = module.kms.key_arn
-  alarm_email             = var.alarm_email
-  db_instance_identifiers = module.aurora.instance_identifiers
-  connector_name          = local.with_connector ? local.connector_name : null
-  glue_job_name           = module.glue.job_name
-  msk_cluster_name        = var.create_msk ? module.msk[0].cluster_name : null
-  lake_metric_namespace   = var.lake_metric_namespace
+  name                      = var.name
+  kms_key_arn               = module.kms.key_arn
+  alarm_email               = var.alarm_email
+  db_instance_identifiers   = module.aurora.instance_identifiers
+  connector_name            = local.with_connector ? local.connector_name : null
+  glue_job_name             = module.glue.job_name
+  glue_maintenance_job_name = module.glue.maintenance_job_name
+  msk_cluster_name          = var.create_msk ? module.msk[0].cluster_name : null
+  lake_metric_namespace     = var.lake_metric_namespace
 
   slot_lag_threshold_bytes         = var.alarm_thresholds.slot_lag_bytes
   transaction_logs_threshold_bytes = var.alarm_thresholds.transaction_logs_bytes

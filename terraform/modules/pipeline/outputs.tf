@@ -78,6 +78,11 @@ output "glue_job_name" {
   value       = module.glue.job_name
 }
 
+output "glue_maintenance_job_name" {
+  description = "Name of the lake's maintenance job (a scheduled Glue job)"
+  value       = module.glue.maintenance_job_name
+}
+
 output "glue_database" {
   description = "Glue Data Catalog database of the lake"
   value       = module.glue.database_name

@@ -271,3 +271,9 @@ variable "provisioner_environment" {
   type        = map(string)
   default     = {}
 }
+
+variable "maintenance_schedule" {
+  description = "When the lake's maintenance job runs (compaction, snapshot expiry, orphan files): a Glue cron expression"
+  type        = string
+  default     = "cron(0/30 * * * ? *)"
+}
