@@ -18,7 +18,7 @@ SHELL := /bin/bash
 ENV := . scripts/lib.sh &&
 COMPOSE := docker compose --env-file versions.env --env-file .env.example $(if $(wildcard .env),--env-file .env) -f compose/docker-compose.yml
 
-.PHONY: help install local-up local-services local-down status logs restart watch lake resync rebuild recover-slot test unit-test e2e-test lint chaos bench teardown
+.PHONY: help install local-up local-services local-down status logs restart watch lake sql verify resync rebuild maintain recover-slot test unit-test e2e-test lint chaos bench teardown
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,8 +56,15 @@ restart: ## restart one component and wait until it answers, e.g. make restart C
 watch: ## print change events of one table as they arrive (TABLE=customers, FROM_BEGINNING=1)
 	@$(ENV) python -m stack watch $(TABLE) $(if $(FROM_BEGINNING),--from-beginning)
 
-lake: ## the lake's tables with row counts, or rows of one (make lake TABLE=orders)
-	@$(ENV) python -m glue.lake $(LAKE_TABLE)
+lake: ## the lake's tables (rows, last commit, freshness), or rows of one (make lake TABLE=orders)
+	@$(ENV) python -m lake $(LAKE_TABLE)
+
+sql: ## a query over the lake's tables, e.g. make sql Q="select count(*) from orders"
+	@test -n "$$Q" || { echo 'error: give the query: make sql Q="select count(*) from orders"' >&2; exit 2; }
+	@$(ENV) python -m lake --sql "$$Q"
+
+verify: ## reconcile every mirror with its source while changes flow, exit 1 on drift (TABLE=orders for one)
+	@$(ENV) python -m lake --verify $(LAKE_TABLE)
 
 resync: ## have Debezium re-read one table into the lake without stopping anything (make resync TABLE=orders)
 	@test "$(origin TABLE)" = "command line" || { echo "error: name the table: make resync TABLE=orders" >&2; exit 2; }
@@ -66,6 +73,9 @@ resync: ## have Debezium re-read one table into the lake without stopping anythi
 rebuild: ## have the job rebuild one mirror from the change log (make rebuild TABLE=orders)
 	@test "$(origin TABLE)" = "command line" || { echo "error: name the table: make rebuild TABLE=orders" >&2; exit 2; }
 	@$(ENV) python -m stack rebuild $(TABLE)
+
+maintain: ## one round of the lake's upkeep now (compaction, snapshot expiry, orphan files); the stack runs one every MAINTENANCE_INTERVAL_SECONDS
+	@$(ENV) python -m glue.run_local --maintenance -- --maintenance-interval-seconds 0
 
 recover-slot: ## after the replication slot was lost (make status says so): a new slot, every table re-read into the lake
 	@$(ENV) python -m stack recover-slot
@@ -114,7 +124,7 @@ TF = $(ENV) export TF_DATA_DIR="$$BUILD_DIR/terraform/$(TARGET)" TF_VAR_build_di
 	terraform -chdir=$(TF_ROOT)
 DEPLOY = $(ENV) $(DEPLOY_ENV) python -m deploy
 
-.PHONY: aws-package aws-init aws-plan aws-apply aws-destroy infra-tools infra-check infra-test
+.PHONY: aws-package aws-init aws-plan aws-apply aws-destroy aws-sql infra-tools infra-check infra-test
 
 aws-package: install ## zip the MSK Connect plugin (Debezium and our Secrets Manager config provider) and the Glue job's package into .build/aws/
 	@scripts/package-aws.sh
@@ -134,6 +144,11 @@ aws-apply: aws-init ## deploy terraform/envs/TARGET: infrastructure, database bo
 aws-destroy: aws-init ## stop the job's run, delete the connector, drop the slot, publication and role, destroy the rest (refused with deletion protection on)
 	@$(TF) output -json >"$(TF_OUTPUTS)" && $(DEPLOY) check-destroy --outputs "$(TF_OUTPUTS)"
 	@$(TF) destroy $(if $(AUTO_APPROVE),-input=false -auto-approve) $(TF_ARGS)
+
+aws-sql: ## a query over the deployed lake through its Athena workgroup, e.g. make aws-sql TARGET=aws Q="select count(*) from orders"
+	@test -n "$$Q" || { echo 'error: give the query: make aws-sql TARGET=aws Q="select count(*) from orders"' >&2; exit 2; }
+	@$(ENV) if [ ! -f "$(TF_OUTPUTS)" ]; then echo "error: no deployment of TARGET=$(TARGET) recorded here: run make aws-apply TARGET=$(TARGET) first" >&2; exit 2; fi; \
+	$(DEPLOY_ENV) python -m deploy sql --outputs "$(TF_OUTPUTS)" "$$Q"
 
 infra-tools: ## install checkov into its own virtualenv, .build/checkov (it pins an older boto3 than ours)
 	@$(ENV) want="$$CHECKOV_VERSION"; have=$$("$$BUILD_DIR/checkov/bin/checkov" --version 2>/dev/null || true); \

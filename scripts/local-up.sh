@@ -70,7 +70,8 @@ format_kafka
 # The settings supervisord's programs run with: its environment is fixed when it starts.
 settings_now() { env | grep -E "^($(grep -oE '^[A-Z_0-9]+' "$ROOT/.env.example" | paste -sd'|'))=" | sort; }
 if [ -f "$STATE_DIR/settings.env" ]; then  # the stack's data was made with these
-  changed=$(settings_now | diff - "$STATE_DIR/settings.env" | grep -oE '^[<>] [A-Z_0-9]+' | cut -c3- | sort -u | paste -sd' ') || true
+  # a setting on both sides of the diff changed; one on one side only is new (its default applies) or gone
+  changed=$(settings_now | diff - "$STATE_DIR/settings.env" | grep -oE '^[<>] [A-Z_0-9]+' | cut -c3- | sort | uniq -d | paste -sd' ') || true
   [ -z "$changed" ] || die "settings changed since the stack's data was made ($changed); to apply them: make teardown && make local-up (teardown removes the stack's data)"
 fi
 if supervisord_running; then
@@ -94,6 +95,8 @@ else
   supervisorctl start glue >/dev/null
   python -m stack wait-job
 fi
+if program_running maintenance; then log "maintenance: already running"
+else supervisorctl start maintenance >/dev/null && log "maintenance: a round every $MAINTENANCE_INTERVAL_SECONDS s"; fi
 if [ "$PRODUCER_AUTOSTART" = true ]; then
   if program_running producer; then log "producer: already running"
   else supervisorctl start producer >/dev/null && log "producer: started at $PRODUCER_RATE changes/s"; fi
