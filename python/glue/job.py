@@ -203,8 +203,9 @@ class BatchWriter:
         """Apply one mirror's share of the batch; None when it stays paused (its events wait in the change log)."""
         if mirror in requests:
             applied = self.mirrors.rebuild(spark, mirror)
-            self.states.done(spark, requests[mirror])
+            # the pause goes before the request: `make rebuild` reads the pause as soon as the request is gone
             self.states.resume(spark, mirror)
+            self.states.done(spark, requests[mirror])
             log.info("%s rebuilt from the change log on request", mirror)
             return applied
         if mirror in self.states.load(spark):

@@ -138,6 +138,20 @@ def test_a_paused_table_catches_up_from_the_change_log_when_asked_to_rebuild(spa
     assert writer.states.requests(spark) == ({}, {})
 
 
+def test_a_rebuild_lifts_the_pause_before_it_answers_the_request(spark, writer, orders, monkeypatch):
+    # `make rebuild` waits for the request to go, then reads the pause: the other order reports a stale pause
+    writer(orders.batch(spark, [ev("c", 10, orders, after=row(1))]), 0)
+    writer.states.pause(spark, orders.table, "stopped by the test", 1)
+    objects.write_json(spark, f"{writer.states.requests_uri}/rebuild-{orders.table}.json",
+                       {"kind": "rebuild", "mirror": orders.table})
+    deleted = []
+    delete = objects.delete
+    monkeypatch.setattr(objects, "delete", lambda spark, uri: (deleted.append(uri), delete(spark, uri)))
+    writer(orders.batch(spark, [ev("c", 20, orders, after=row(2))]), 2)
+    assert [uri.rsplit("/state/", 1)[1] for uri in deleted] == [f"tables/{orders.table}.json",
+                                                               f"requests/rebuild-{orders.table}.json"]
+
+
 # ---- 4. TOAST placeholders of every type --------------------------------------------------------------------------
 
 TOASTED = [
