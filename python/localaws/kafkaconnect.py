@@ -254,7 +254,12 @@ def _forget_deleted(call: api.Call) -> None:
 
 def describe_connector(call: api.Call, arn: str) -> dict[str, Any]:
     _forget_deleted(call)
-    return _find(call, CONNECTORS, arn).describe()
+    described = _find(call, CONNECTORS, arn).describe()
+    # the worker may have finished the delete since _forget_deleted looked: MSK Connect answers a deleted connector
+    # with NotFound (the next call does), never with DELETED, which Terraform's delete waiter takes for a failure
+    if described["connectorState"] == "DELETED":
+        described["connectorState"] = "DELETING"
+    return described
 
 
 def delete_connector(call: api.Call, arn: str) -> dict[str, Any]:
