@@ -84,14 +84,19 @@ class Connector:
                 **({"stateDescription": {"code": "ConnectorFailed", "message": reason}} if reason else {}),
                 **{key: self.request[key] for key in ECHOED if key in self.request}}
 
+    def gone(self) -> bool:
+        """Deleted, and the local worker has finished deleting it."""
+        local = runtime.current()
+        return self.deleting and (local is None or requests.get(f"{local.connect_url}/connectors/{self.name}",
+                                                                  timeout=10).status_code == 404)
+
     def state(self) -> tuple[str, str | None]:
         """MSK Connect's state of the connector, from the local worker's when there is one."""
         local = runtime.current()
         if local is None:
             return "RUNNING", None
-        if self.deleting:
-            gone = requests.get(f"{local.connect_url}/connectors/{self.name}", timeout=10).status_code == 404
-            return ("DELETED" if gone else "DELETING"), None
+        if self.deleting:  # MSK Connect has no DELETED: a deleted connector is not found (gone, _forget_deleted)
+            return "DELETING", None
         if self.failure:
             return "FAILED", self.failure
         response = requests.get(f"{local.connect_url}/connectors/{self.name}/status", timeout=10)
@@ -248,18 +253,13 @@ def create_connector(call: api.Call) -> dict[str, Any]:
 def _forget_deleted(call: api.Call) -> None:
     """Connectors the worker has deleted are gone from MSK Connect too (the worker deletes in the background)."""
     for arn, connector in list(CONNECTORS.items()):
-        if call.owns(arn) and connector.deleting and connector.state()[0] == "DELETED":
+        if call.owns(arn) and connector.gone():
             del CONNECTORS[arn]
 
 
 def describe_connector(call: api.Call, arn: str) -> dict[str, Any]:
     _forget_deleted(call)
-    described = _find(call, CONNECTORS, arn).describe()
-    # the worker may have finished the delete since _forget_deleted looked: MSK Connect answers a deleted connector
-    # with NotFound (the next call does), never with DELETED, which Terraform's delete waiter takes for a failure
-    if described["connectorState"] == "DELETED":
-        described["connectorState"] = "DELETING"
-    return described
+    return _find(call, CONNECTORS, arn).describe()
 
 
 def delete_connector(call: api.Call, arn: str) -> dict[str, Any]:
