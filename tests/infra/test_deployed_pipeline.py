@@ -354,15 +354,20 @@ def deployed_lake(applied, endpoint, settings):
     spark.stop()
 
 
+def assert_mirrors_equal_their_sources(deployed_lake, settings):
+    """Every producer table's mirror in the deployed lake settles to its source row for row."""
+    dsn = (f"host={settings['PG_HOST']} port={settings['PG_PORT']} dbname={settings['PG_DATABASE']} "
+           f"user={settings['PG_APP_USER']} password={settings['PG_APP_PASSWORD']}")
+    for table, json_columns in PRODUCER_TABLES.items():
+        assert settle(deployed_lake, dsn, settings["PG_SCHEMA"], table, ["id"], json_columns, timeout=600) == []
+
+
 def test_inserts_updates_and_deletes_arrive_in_the_deployed_lake_row_for_row(applied, deployed_lake, settings):
     supervise("stop", "producer")  # one writer, whose changes all arrive before the lake is compared
     try:
         subprocess.run([os.environ["VENV"] + "/bin/python", "-m", "producer", "run", "--quiet", "--count", "3000",
                         "--rate", "0", "--seed", "41"], cwd=ROOT, check=True)
-        dsn = (f"host={settings['PG_HOST']} port={settings['PG_PORT']} dbname={settings['PG_DATABASE']} "
-               f"user={settings['PG_APP_USER']} password={settings['PG_APP_PASSWORD']}")
-        for table, json_columns in PRODUCER_TABLES.items():
-            assert settle(deployed_lake, dsn, settings["PG_SCHEMA"], table, ["id"], json_columns, timeout=600) == []
+        assert_mirrors_equal_their_sources(deployed_lake, settings)
     finally:
         supervise("start", "producer")
 
@@ -392,10 +397,7 @@ def test_the_scheduled_maintenance_job_compacts_the_deployed_lake_and_it_still_e
     assert "replace" in operations  # a compaction committed
     supervise("stop", "producer")  # a source that stands still, so that the comparison can settle
     try:
-        dsn = (f"host={settings['PG_HOST']} port={settings['PG_PORT']} dbname={settings['PG_DATABASE']} "
-               f"user={settings['PG_APP_USER']} password={settings['PG_APP_PASSWORD']}")
-        for table, json_columns in PRODUCER_TABLES.items():
-            assert settle(deployed_lake, dsn, settings["PG_SCHEMA"], table, ["id"], json_columns, timeout=600) == []
+        assert_mirrors_equal_their_sources(deployed_lake, settings)
     finally:
         supervise("start", "producer")
 
