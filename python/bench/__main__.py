@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also run the phases through Apache Iceberg's Kafka Connect sink (default: yes)")
     run.add_argument("--ceilings", action=argparse.BooleanOptionalAction, default=d.ceilings,
                      help="measure raw PostgreSQL's commit rate and Kafka's produce rate (default: yes)")
+    run.add_argument("--perf-records", type=positive(int), default=d.perf_records, metavar="N",
+                     help=f"records of the Kafka produce ceiling (default {d.perf_records})")
     run.add_argument("--catch-up-timeout", type=positive(float), default=d.catch_up_timeout, metavar="S",
                      help=f"seconds to wait for the lake to hold a phase's changes (default {d.catch_up_timeout:g})")
     run.add_argument("--out", type=Path, default=d.out, help="results folder (default bench/results)")
@@ -115,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                       steady_txn_size=args.steady_txn_size, max_count=args.max_count, max_txn_size=args.max_txn_size,
                       drain_count=args.drain_count, repeat=args.repeat, max_repeat=args.max_repeat, seed=args.seed,
                       phases=args.phases,
-                      peer=args.peer, ceilings=args.ceilings, catch_up_timeout=args.catch_up_timeout,
+                      peer=args.peer, ceilings=args.ceilings, perf_records=args.perf_records,
+                      catch_up_timeout=args.catch_up_timeout,
                       out=args.out.resolve())
     run_dir = run(options, Stack.from_environ())
     results = json.loads((run_dir / "results.json").read_text())

@@ -28,6 +28,8 @@ class Options:
     phases: tuple[str, ...] = ("steady", "max", "debezium-drain", "job-drain")
     peer: bool = True                # also run the phases through Apache Iceberg's Kafka Connect sink
     ceilings: bool = True            # raw PostgreSQL commit rate and Kafka's produce rate
+    # records of the Kafka produce ceiling: enough that the tool's JVM start is a small part of its time
+    perf_records: int = 50_000
     catch_up_timeout: float = 900.0  # seconds to wait for the lake to hold every change of a phase
     out: Path = ROOT / "bench" / "results"
 

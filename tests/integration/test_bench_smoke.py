@@ -34,7 +34,7 @@ def bench_run(tmp_path_factory):
     producer_was_running = program_running("producer")
     cmd = [sys.executable, "-m", "bench", "run", "--steady-rate", "50", "--steady-seconds", "4", "--max-count", "300",
            "--repeat", "1", "--catch-up-timeout", "150", "--out", str(out), "--peer" if PEER else "--no-peer",
-           "--phases", "steady,max,debezium-drain", "--drain-count", "300"]
+           "--phases", "steady,max,debezium-drain", "--drain-count", "300", "--perf-records", "2000"]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, f"bench failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
     (run_dir,) = out.iterdir()
