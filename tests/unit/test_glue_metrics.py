@@ -9,7 +9,7 @@ import glue_spark
 from glue.job import BatchWriter
 from glue.metrics import batch_record, offset_ranges, record_uri
 from glue.options import JobOptions
-from glue_events import Topic, message, tombstone, unique
+from glue_events import Topic, kafka_rows, message, tombstone, unique
 
 ROW = {"id": 1, "amount": "12.50", "created_at": "2026-11-27T02:10:21.277747Z", "day": 20419, "doc": "{}",
        "paid": False, "qty": 1, "note": "n"}
@@ -59,3 +59,17 @@ def test_the_records_go_under_the_lake_unless_turned_off():
            "database": "shop"}
     assert JobOptions.from_mapping(raw, env={}).metrics_uri == "s3://b/metrics/batches"
     assert JobOptions.from_mapping({**raw, "metrics-uri": "none"}, env={}).metrics_uri is None
+
+
+def test_a_batch_of_heartbeats_alone_writes_nothing_to_the_lake(spark, tmp_path: Path):
+    lake, orders = glue_spark.lake(), Topic(unique("orders"))
+    writer = BatchWriter(lake, metrics_uri=tmp_path.as_uri())
+    writer(orders.batch(spark, [message("c", 10, table=orders.table, after=ROW)]), 1)
+    changelog_snapshots = f"SELECT snapshot_id FROM {lake.table(lake.changelog_table)}.snapshots"
+    before = spark.sql(changelog_snapshots).collect()
+    heartbeats = kafka_rows(spark, [('{"serverName":"shop"}', '{"ts_ms":1764209422000}')] * 2,
+                            topic=lake.heartbeat_topic)
+    report = writer(heartbeats, 2)
+    assert (report.appended, report.quarantined, report.tables, report.paused) == (0, 0, {}, {})
+    assert spark.sql(changelog_snapshots).collect() == before
+    assert sorted(p.name for p in tmp_path.glob("batch-*")) == ["batch-000000000001.json"]
