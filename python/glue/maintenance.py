@@ -90,8 +90,14 @@ def maintain(spark: SparkSession, catalog: str, database: str, tables: Sequence[
 
 
 def run(spark: SparkSession, opts: JobOptions) -> None:
-    """Rounds over every table of the namespace: one, or one every opts.maintenance_interval_seconds."""
+    """Rounds over every table of the namespace: one, or one every opts.maintenance_interval_seconds, the first an
+    interval after the start (the stack starts the stream at the same time: its first batches, a cold JVM's, have
+    the machine to themselves)."""
     orphans_done: datetime | None = None
+    if opts.maintenance_interval_seconds:
+        log.info("maintenance: a round every %d s, the first in %d s", opts.maintenance_interval_seconds,
+                 opts.maintenance_interval_seconds)
+        time.sleep(opts.maintenance_interval_seconds)
     while True:
         started = time.monotonic()
         tables = tables_of(spark, opts.catalog_name, opts.database)

@@ -96,7 +96,7 @@ def maintenance_lines(now: datetime | None = None) -> list[str]:
     lines = tail(log_file("maintenance"), 400).splitlines()
     rounds = [i for i, line in enumerate(lines) if "glue.maintenance: maintenance round: " in line]
     if not rounds:
-        return ["  (no maintenance round reported yet)"]
+        return ["  (no maintenance round yet: the first comes one MAINTENANCE_INTERVAL_SECONDS after the start)"]
     last = lines[rounds[-1]]
     when, age = _logged_seconds_ago(last, now)
     out = [f"  last round {when[11:]} ({age / 60:.0f} min ago): {last.split('maintenance round: ', 1)[1]}"]

@@ -58,4 +58,5 @@ def test_status_shows_the_last_maintenance_round_and_the_tables_it_skipped(tmp_p
 
 def test_status_says_when_maintenance_never_ran(tmp_path, monkeypatch):
     monkeypatch.setenv("STATE_DIR", str(tmp_path))
-    assert status.maintenance_lines() == ["  (no maintenance round reported yet)"]
+    assert status.maintenance_lines() == [
+        "  (no maintenance round yet: the first comes one MAINTENANCE_INTERVAL_SECONDS after the start)"]
