@@ -95,8 +95,7 @@ def run(spark: SparkSession, opts: JobOptions) -> None:
     the machine to themselves)."""
     orphans_done: datetime | None = None
     if opts.maintenance_interval_seconds:
-        log.info("maintenance: a round every %d s, the first in %d s", opts.maintenance_interval_seconds,
-                 opts.maintenance_interval_seconds)
+        log.info("maintenance: a round every %d s, the first one interval from now", opts.maintenance_interval_seconds)
         time.sleep(opts.maintenance_interval_seconds)
     while True:
         started = time.monotonic()
