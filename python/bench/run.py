@@ -185,6 +185,7 @@ def run(options: Options, stack: Stack) -> Path:
             during = "the ceilings and the peer's runs" if options.ceilings else "the peer's runs"
             results["notes"].append(f"The Glue job was stopped during {during}, and started again after.")
         elif options.ceilings:
+            phases.wait_lake(ctx, "ours", stopped_at, None)  # idle: Debezium's drain leaves the job changes to apply
             results["notes"].append("The Glue job ran, idle, during the ceilings (their writes are outside its "
                                     "topics).")
         if options.ceilings:
