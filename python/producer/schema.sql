@@ -29,11 +29,23 @@ CREATE TABLE IF NOT EXISTS orders (
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
 
--- Deleting a customer checks the foreign key by customer_id; without an index that is a scan of orders.
-CREATE INDEX IF NOT EXISTS orders_customer_id_idx ON orders (customer_id);
-
--- With the default identity (the primary key) pgoutput puts only the key in the old tuple, so
--- Debezium's `before` on update and delete would hold just `id`. FULL logs the whole old row,
--- which downstream consumers (and the tests) compare against the previous state.
-ALTER TABLE customers REPLICA IDENTITY FULL;
-ALTER TABLE orders REPLICA IDENTITY FULL;
+-- The index and the replica identity are made only where missing: CREATE INDEX IF NOT EXISTS and
+-- ALTER TABLE lock the table even when nothing changes, and on a second `make local-up` while the
+-- producer writes, those locks deadlock with its transactions (which touch both tables).
+DO $$
+BEGIN
+    -- Deleting a customer checks the foreign key by customer_id; without an index that is a scan of orders.
+    IF to_regclass('orders_customer_id_idx') IS NULL THEN
+        CREATE INDEX orders_customer_id_idx ON orders (customer_id);
+    END IF;
+    -- With the default identity (the primary key) pgoutput puts only the key in the old tuple, so
+    -- Debezium's `before` on update and delete would hold just `id`. FULL logs the whole old row,
+    -- which downstream consumers (and the tests) compare against the previous state.
+    IF (SELECT relreplident FROM pg_class WHERE oid = 'customers'::regclass) <> 'f' THEN
+        ALTER TABLE customers REPLICA IDENTITY FULL;
+    END IF;
+    IF (SELECT relreplident FROM pg_class WHERE oid = 'orders'::regclass) <> 'f' THEN
+        ALTER TABLE orders REPLICA IDENTITY FULL;
+    END IF;
+END
+$$;

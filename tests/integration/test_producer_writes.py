@@ -17,6 +17,7 @@ import pytest
 from psycopg2 import sql
 
 from producer.journal import json_value
+from producer.schema import create_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("customers", "orders")
@@ -93,3 +94,21 @@ def test_changes_of_a_transaction_are_contiguous(written):
     runs = [txid for i, txid in enumerate(txids) if i == 0 or txids[i - 1] != txid]
     assert len(runs) == len(set(runs))
 
+
+
+def test_creating_the_schema_again_waits_for_no_writer(app_dsn):
+    """A second `make local-up` while the producer writes: create-schema on existing tables takes no table lock
+    that a writer's open transaction holds against it (ALTER TABLE and CREATE INDEX would, and deadlocked)."""
+    schema = os.environ["PG_SCHEMA"]
+    writer = psycopg2.connect(app_dsn)
+    try:
+        with writer.cursor() as cur:
+            cur.execute(sql.SQL("LOCK TABLE {}, {} IN ROW EXCLUSIVE MODE")
+                        .format(sql.Identifier(schema, "customers"), sql.Identifier(schema, "orders")))
+        with psycopg2.connect(app_dsn) as conn:
+            with conn.cursor() as cur:
+                cur.execute("SET lock_timeout = '5s'")
+            create_schema(conn, schema)
+    finally:
+        writer.rollback()
+        writer.close()
