@@ -63,17 +63,28 @@ start() {
   python -m stack wait "$@"
 }
 
+# Checked before anything is rendered or started: a refused change must leave the stack as it was.
+# The settings supervisord's programs run with: its environment is fixed when it starts.
+settings_now() { env | grep -E "^($(grep -oE '^[A-Z_0-9]+' "$ROOT/.env.example" | paste -sd'|'))=" | sort; }
+# Settings that shape no data, read by the programs when they start: a restart applies them.
+RESTART_ONLY="KAFKA_HEAP CONNECT_HEAP JOB_TRIGGER_SECONDS JOB_DRIVER_MEMORY JOB_READY_TIMEOUT
+  MAINTENANCE_INTERVAL_SECONDS MAINTENANCE_DRIVER_MEMORY PRODUCER_AUTOSTART PRODUCER_RATE READY_TIMEOUT"
+if [ -f "$STATE_DIR/settings.env" ]; then  # the stack's data was made with these
+  # a setting on both sides of the diff changed; one on one side only is new (its default applies) or gone
+  changed=$(settings_now | diff - "$STATE_DIR/settings.env" | grep -oE '^[<>] [A-Z_0-9]+' | cut -c3- | sort | uniq -d) || true
+  shaping=$(grep -vxF -f <(printf '%s\n' $RESTART_ONLY) <<<"$changed" | paste -sd' ') || true
+  [ -z "$shaping" ] || die "settings changed since the stack's data was made ($shaping); to apply them: make teardown && make local-up (teardown removes the stack's data)"
+  changed=$(paste -sd' ' <<<"$changed")
+  if [ -n "$changed" ] && supervisord_running; then
+    log "note: settings changed since the stack started ($changed); the running stack keeps the old ones: make local-down && make local-up applies them and keeps the data"
+  elif [ -n "$changed" ]; then
+    log "applying the settings changed since the last start: $changed"
+  fi
+fi
 init_postgres
 copy_postgres_conf
 render_configs
 format_kafka
-# The settings supervisord's programs run with: its environment is fixed when it starts.
-settings_now() { env | grep -E "^($(grep -oE '^[A-Z_0-9]+' "$ROOT/.env.example" | paste -sd'|'))=" | sort; }
-if [ -f "$STATE_DIR/settings.env" ]; then  # the stack's data was made with these
-  # a setting on both sides of the diff changed; one on one side only is new (its default applies) or gone
-  changed=$(settings_now | diff - "$STATE_DIR/settings.env" | grep -oE '^[<>] [A-Z_0-9]+' | cut -c3- | sort | uniq -d | paste -sd' ') || true
-  [ -z "$changed" ] || die "settings changed since the stack's data was made ($changed); to apply them: make teardown && make local-up (teardown removes the stack's data)"
-fi
 if supervisord_running; then
   log "supervisord: already running (pid $(cat "$STATE_DIR/supervisord.pid"))"
 else

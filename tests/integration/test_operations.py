@@ -29,6 +29,26 @@ def test_second_local_up_changes_nothing_and_says_so():
     assert supervised_pids() == before
 
 
+def test_a_changed_setting_that_shapes_no_data_is_noted_with_the_restart_that_applies_it():
+    before = supervised_pids()
+    result = script("local-up.sh", PRODUCER_RATE=str(float(os.environ["PRODUCER_RATE"]) + 1))
+    assert result.returncode == 0, result.stderr
+    assert "note: settings changed since the stack started (PRODUCER_RATE)" in result.stderr
+    assert "make local-down && make local-up applies them" in result.stderr
+    assert supervised_pids() == before
+
+
+def test_a_changed_setting_that_shapes_data_is_refused_before_anything_is_touched():
+    conf = Path(os.environ["STATE_DIR"]) / "conf" / "kafka.properties"
+    rendered, before = conf.read_text(), supervised_pids()
+    result = script("local-up.sh", PRODUCER_RATE="1", KAFKA_PORT=str(int(os.environ["KAFKA_PORT"]) + 1))
+    assert result.returncode != 0
+    assert "settings changed since the stack's data was made (KAFKA_PORT); to apply them: make teardown" \
+        in result.stderr
+    assert conf.read_text() == rendered
+    assert supervised_pids() == before
+
+
 def test_taken_port_is_named_with_the_setting_that_moves_it_and_teardown_stays_contained():
     # A second stack in a state folder of its own, told to use the running PostgreSQL's port.
     other_state = Path(os.environ["STATE_DIR"]) / "second-stack"
