@@ -39,12 +39,17 @@ def source_rows(dsn: str, schema: str, table: str, key: list[str], select: str =
     return {tuple(r[k] for k in key): r for r in rows}
 
 
-def mirror_rows(lake, table: str, key: list[str], json_columns: set[str]) -> dict[tuple, dict]:
-    """The mirror's rows by key, without bookkeeping; json_columns: text columns holding JSON (jsonb, arrays)."""
+def mirror_frame(lake, table: str):
+    """The mirror as a DataFrame, as last committed."""
     spark, namespace = lake
     name = f"{namespace}.{q(table)}"
     spark.sql(f"REFRESH TABLE {name}")  # the catalog caches table metadata; the job keeps committing
-    frame = spark.table(name).drop(*(column for column, _ in BOOKKEEPING))
+    return spark.table(name)
+
+
+def mirror_rows(lake, table: str, key: list[str], json_columns: set[str]) -> dict[tuple, dict]:
+    """The mirror's rows by key, without bookkeeping; json_columns: text columns holding JSON (jsonb, arrays)."""
+    frame = mirror_frame(lake, table).drop(*(column for column, _ in BOOKKEEPING))
     rows = []
     for row in frame.collect():
         values = row.asDict()
@@ -73,7 +78,7 @@ def settle(lake, dsn: str, schema: str, table: str, key: list[str], json_columns
             # While the lake catches up the counts mostly differ: counting is far cheaper than collecting every row
             # into Python, and the job catching up shares the cores with this loop. Equal counts, or the deadline,
             # decide nothing: the row-for-row comparison does.
-            if time.monotonic() < deadline and mirror_count(lake, table) != source_count(dsn, schema, table):
+            if time.monotonic() < deadline and mirror_frame(lake, table).count() != source_count(dsn, schema, table):
                 time.sleep(3)
                 continue
             found = differences(source_rows(dsn, schema, table, key, select),
@@ -91,13 +96,6 @@ def source_count(dsn: str, schema: str, table: str) -> int:
         (count,) = cur.fetchone()
     conn.close()
     return count
-
-
-def mirror_count(lake, table: str) -> int:
-    spark, namespace = lake
-    name = f"{namespace}.{q(table)}"
-    spark.sql(f"REFRESH TABLE {name}")
-    return spark.table(name).count()
 
 
 def read_journal(path: Path) -> list[dict]:

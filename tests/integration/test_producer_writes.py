@@ -95,7 +95,6 @@ def test_changes_of_a_transaction_are_contiguous(written):
     assert len(runs) == len(set(runs))
 
 
-
 def test_creating_the_schema_again_waits_for_no_writer(app_dsn):
     """A second `make local-up` while the producer writes: create-schema on existing tables takes no table lock
     that a writer's open transaction holds against it (ALTER TABLE and CREATE INDEX would, and deadlocked)."""
