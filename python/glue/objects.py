@@ -24,30 +24,35 @@ def write_json(spark: SparkSession, uri: str, value: Any) -> None:
         out.close()
 
 
-def read_json(spark: SparkSession, uri: str) -> Any | None:
-    """The object's value, or None when there is no such object."""
+def read_text(spark: SparkSession, uri: str) -> str | None:
+    """The object's text, or None when there is no such object."""
     path, fs = _fs(spark, uri)
     if not fs.exists(path):
         return None
     stream = fs.open(path)
     try:
-        text = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        return spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
     finally:
         stream.close()
-    return json.loads(text)
+
+
+def read_json(spark: SparkSession, uri: str) -> Any | None:
+    """The object's value, or None when there is no such object."""
+    text = read_text(spark, uri)
+    return None if text is None else json.loads(text)
+
+
+def list_names(spark: SparkSession, prefix: str) -> list[str]:
+    """The names of the objects directly under `prefix` (none when the prefix does not exist)."""
+    path, fs = _fs(spark, prefix.rstrip("/"))
+    return [s.getPath().getName() for s in fs.listStatus(path)] if fs.exists(path) else []
 
 
 def list_json(spark: SparkSession, prefix: str) -> dict[str, Any]:
     """{uri: value} of the .json objects directly under `prefix` (none when the prefix does not exist)."""
-    path, fs = _fs(spark, prefix.rstrip("/"))
-    if not fs.exists(path):
-        return {}
-    found = {}
-    for status in fs.listStatus(path):
-        uri = status.getPath().toString()
-        if uri.endswith(".json"):
-            found[uri] = read_json(spark, uri)
-    return found
+    base = prefix.rstrip("/")
+    return {f"{base}/{name}": read_json(spark, f"{base}/{name}") for name in list_names(spark, base)
+            if name.endswith(".json")}
 
 
 def delete(spark: SparkSession, uri: str) -> None:
