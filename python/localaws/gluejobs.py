@@ -4,8 +4,9 @@ GetJobRuns and BatchStopJobRun report and stop the process, whose state is the r
 
 What Glue gives a job and a local run gives it instead: `--extra-py-files` and `--extra-jars` are downloaded and put on
 the driver's paths, `--conf` becomes spark-submit's, `--datalake-formats iceberg` is the local Iceberg jars; Glue's own
-options (metrics, logs, job language) are dropped; the lake's S3 and the Glue catalog are this endpoint; Kafka is the
-local one, in plaintext (`--kafka-auth none`: MSK's TLS and IAM are not emulated).
+options (metrics, logs, job language) are dropped; the lake's S3, the Glue catalog and every AWS API the script calls
+(AWS_ENDPOINT_URL) are this endpoint; Kafka is the local one, in plaintext (`--kafka-auth none`: MSK's TLS and IAM are
+not emulated); an Aurora endpoint in `--source-jdbc-url` is the local PostgreSQL.
 """
 
 from __future__ import annotations
@@ -171,12 +172,22 @@ def command(local: runtime.Runtime, script: Path, arguments: dict[str, str], py_
     return cmd
 
 
+def local_jdbc_url(call: api.Call, url: str, local: runtime.Runtime) -> str:
+    """A JDBC URL with an Aurora cluster's endpoint (and port) replaced by the local PostgreSQL's."""
+    found = re.match(r"(jdbc:postgresql://)([^:/]+)(?::\d+)?(/.*)?$", url)
+    if not found or not runtime.is_aurora_endpoint(call.account, call.region, found.group(2)):
+        return url
+    return f"{found.group(1)}{local.postgres_address}{found.group(3) or ''}"
+
+
 def launch(call: api.Call, job: Any, arguments: dict[str, str]) -> JobRun:
     local = runtime.current()
     run_id = f"jr_{uuid.uuid4().hex}"
     folder = local.runs_dir / run_id
     folder.mkdir(parents=True)
     run = JobRun(run_id, job.name, arguments, str(folder))
+    if "--source-jdbc-url" in arguments:
+        arguments = {**arguments, "--source-jdbc-url": local_jdbc_url(call, arguments["--source-jdbc-url"], local)}
     try:
         script = _download(call, job.command["ScriptLocation"], folder)
         py_files = [_download(call, u, folder) for u in arguments.get("--extra-py-files", "").split(",") if u]
@@ -187,7 +198,7 @@ def launch(call: api.Call, job: Any, arguments: dict[str, str]) -> JobRun:
         return run
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the job's code is the package it was given
     env.update({"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": call.region,
-                "PYSPARK_PYTHON": sys.executable})
+                "AWS_ENDPOINT_URL": endpoint_url(), "PYSPARK_PYTHON": sys.executable})
     log_path = local.logs_dir / f"glue-{job.name}.log"
     with log_path.open("ab") as job_log:
         run.log, run.log_offset = str(log_path), job_log.tell()

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from moto.rds.models import rds_backends
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
@@ -201,8 +200,7 @@ def local_config(call: api.Call, body: dict[str, Any], local: runtime.Runtime) -
     """The connector's configuration for the local worker: as sent, with an Aurora cluster's endpoint mapped to the
     local PostgreSQL, and the worker configuration's offsets topic as the connector's own (KIP-618)."""
     config = dict(body["connectorConfiguration"])
-    clusters = rds_backends[call.account][call.region].clusters.values()
-    if config.get("database.hostname") in {e for c in clusters for e in (c.endpoint, c.reader_endpoint)}:
+    if runtime.is_aurora_endpoint(call.account, call.region, config.get("database.hostname")):
         config["database.hostname"], config["database.port"] = local.postgres_host, str(local.postgres_port)
     if "workerConfiguration" in body:
         worker = _find(call, WORKER_CONFIGURATIONS, body["workerConfiguration"]["workerConfigurationArn"])

@@ -27,6 +27,15 @@ class Runtime:
         return int(self.postgres_address.rsplit(":", 1)[1])
 
 
+def is_aurora_endpoint(account: str, region: str, host: str | None) -> bool:
+    """Whether `host` is the writer or reader endpoint of an Aurora cluster of this endpoint (the local PostgreSQL
+    behind it)."""
+    from moto.rds.models import rds_backends
+
+    clusters = rds_backends[account][region].clusters.values()
+    return host in {e for c in clusters for e in (c.endpoint, c.reader_endpoint)}
+
+
 _current: Runtime | None = None
 
 

@@ -343,3 +343,21 @@ def test_a_job_run_that_ended_is_not_taken_for_alive():
     assert _process_start(child.pid) is None
     assert not Path(f"/proc/{child.pid}").exists()  # reaped
     assert _process_start(os.getpid()) is not None
+
+
+def test_a_job_runs_source_url_names_the_local_postgresql_for_an_aurora_endpoint_only(aws, tmp_path):
+    from werkzeug.datastructures import MultiDict
+
+    from localaws import api, runtime
+    from localaws.gluejobs import local_jdbc_url
+
+    cluster = aws("rds").create_db_cluster(DBClusterIdentifier="verify-source", Engine="aurora-postgresql",
+                                           MasterUsername="admin", MasterUserPassword="secret-password",
+                                           DatabaseName="shop")["DBCluster"]
+    local = runtime.Runtime("host=127.0.0.1 user=postgres", "127.0.0.1:15432", "127.0.0.1:9092",
+                            "http://127.0.0.1:8083", tmp_path, tmp_path, tmp_path)
+    call = api.Call("glue", ACCOUNT, "us-east-1", {}, MultiDict())
+    assert local_jdbc_url(call, f"jdbc:postgresql://{cluster['Endpoint']}:5432/shop", local) == \
+        "jdbc:postgresql://127.0.0.1:15432/shop"
+    assert local_jdbc_url(call, "jdbc:postgresql://db.example.com:5432/shop", local) == \
+        "jdbc:postgresql://db.example.com:5432/shop"
