@@ -386,6 +386,45 @@ def test_maintenance_job_runs_on_a_schedule_with_what_the_streaming_job_gets(cfn
     assert only(cfn_trigger["Actions"]) == {"JobName": {"Ref": "MaintenanceJob"}}
 
 
+def test_verification_job_runs_on_a_schedule_with_the_maintenance_arguments_and_the_sources(cfn):
+    job, cfn_job = tf_resource("glue", "aws_glue_job", "verify"), props(cfn, "VerifyJob")
+    assert unquote(only(job["command"])["name"]) == cfn_job["Command"]["Name"] == "glueetl"
+    assert cfn_job["Command"]["ScriptLocation"] == {"Fn::Sub": "s3://${ArtifactsBucket}/glue/verify_lake.py"}
+    assert job["number_of_workers"] == "${var.maintenance_workers}"
+    assert tf_default("glue", "maintenance_workers") == cfn_job["NumberOfWorkers"]
+    assert tf_default("glue", "maintenance_timeout_minutes") == cfn_job["Timeout"]
+    source_options = {"--source-jdbc-url", "--source-secret-id", "--source-schema", "--slot-name", "--deployment",
+                      "--metric-namespace"}
+    assert set(re.findall(r'"(--[a-z-]+)"', job["default_arguments"])) == source_options
+    maintenance = props(cfn, "MaintenanceJob")["DefaultArguments"]
+    cfn_args = cfn_job["DefaultArguments"]
+    assert {k: v for k, v in cfn_args.items() if k in maintenance} == maintenance
+    # beyond the maintenance job's: MSK's IAM auth (it reads the topics' ends), as the streaming job has it, and the
+    # source's options (the namespace is the script's default, CdcLake, as Terraform's)
+    kafka = {"--kafka-auth", "--extra-jars"}
+    streaming = props(cfn, "GlueJob")["DefaultArguments"]
+    assert {k: cfn_args[k] for k in kafka} == {k: streaming[k] for k in kafka}
+    assert set(cfn_args) - set(maintenance) == kafka | source_options - {"--metric-namespace"}
+    assert cfn_args["--source-secret-id"] == {"Ref": "CdcUserSecret"}
+    assert cfn_args["--slot-name"] == {"Ref": "PgSlot"} and cfn_args["--deployment"] == {"Ref": "Name"}
+    trigger, cfn_trigger = tf_resource("glue", "aws_glue_trigger", "verify"), props(cfn, "VerifyTrigger")
+    assert unquote(tf_default("glue", "verify_schedule")) == cfn_trigger["Schedule"]
+    assert trigger["start_on_creation"] is cfn_trigger["StartOnCreation"] is True
+    assert only(cfn_trigger["Actions"]) == {"JobName": {"Ref": "VerifyJob"}}
+    # the drift alarm looks at one run's value for as long as the schedule's interval
+    assert props(cfn, "LakeDriftAlarm")["Period"] == 3600 and cfn_trigger["Schedule"].startswith("cron(15 * * * ")
+
+
+def test_the_verification_reads_the_source_as_the_replication_role(cfn):
+    tf_secret = tf_statements("glue")["SourceSecret"]
+    assert tf_actions(tf_secret) == {"secretsmanager:GetSecretValue"}
+    assert [unquote(r) for r in tf_secret["resources"]] == ["${var.source_secret_arn}"]
+    cfn_secret = cfn_statements(role_policy(cfn, "GlueRole"))["SourceSecret"]
+    assert cfn_actions(cfn_secret) == tf_actions(tf_secret) and cfn_secret["Resource"] == {"Ref": "CdcUserSecret"}
+    # Terraform's secret is encrypted with the project's key, CloudFormation's with aws/secretsmanager
+    assert unquote(only(tf_statements("glue")["SourceSecretKey"]["condition"])["variable"]) == "kms:ViaService"
+
+
 def test_glue_session_has_the_iceberg_sql_extensions(cfn):
     # a static Spark setting, with Glue's Iceberg libraries (python/glue/README.md, "On AWS Glue")
     extensions = "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
@@ -574,7 +613,7 @@ def test_glue_job_failures_go_to_the_topic(cfn):
     rule = tf_resource("monitoring", "aws_cloudwatch_event_rule", "glue_job_failed")
     pattern = rule["event_pattern"]
     for piece in ('source = ["aws.glue"]', '"detail-type" = ["Glue Job State Change"]',
-                  "jobName = compact([var.glue_job_name, var.glue_maintenance_job_name])",
+                  "jobName = compact([var.glue_job_name, var.glue_maintenance_job_name, var.glue_verify_job_name])",
                   'state = ["FAILED", "TIMEOUT", "ERROR"]'):
         assert piece in pattern, piece
     target = tf_resource("monitoring", "aws_cloudwatch_event_target", "glue_job_failed")
@@ -582,7 +621,8 @@ def test_glue_job_failures_go_to_the_topic(cfn):
     cfn_rule = props(cfn, "GlueJobFailedRule")
     assert cfn_rule["EventPattern"] == {"source": ["aws.glue"], "detail-type": ["Glue Job State Change"],
                                         "detail": {"jobName": [{"Fn::Sub": "${Name}-cdc-to-lake"},
-                                                               {"Fn::Sub": "${Name}-cdc-to-lake-maintenance"}],
+                                                               {"Fn::Sub": "${Name}-cdc-to-lake-maintenance"},
+                                                               {"Fn::Sub": "${Name}-cdc-to-lake-verify"}],
                                                    "state": ["FAILED", "TIMEOUT", "ERROR"]}}
     assert only(cfn_rule["Targets"])["Arn"] == {"Ref": "AlarmTopic"}
     # EventBridge may publish to the topic (and, the topic being encrypted, use the key)

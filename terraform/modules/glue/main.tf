@@ -56,6 +56,15 @@ resource "aws_s3_object" "maintenance_script" {
   tags = var.tags
 }
 
+resource "aws_s3_object" "verify_script" {
+  bucket      = var.artifacts_bucket
+  key         = "${var.artifacts_prefix}${basename(var.verify_script_path)}"
+  source      = var.verify_script_path
+  source_hash = filemd5(var.verify_script_path)
+
+  tags = var.tags
+}
+
 resource "aws_s3_object" "package" {
   bucket      = var.artifacts_bucket
   key         = "${var.artifacts_prefix}${basename(var.package_zip_path)}"
@@ -175,7 +184,7 @@ data "aws_iam_policy_document" "this" {
     resources = ["${local.arn_prefix}:logs:${local.region}:${local.account}:log-group:/aws-glue/*"]
   }
 
-  # Glue's job metrics (--enable-metrics), and the pipeline's own (LakeDrift, which a verification job will publish
+  # Glue's job metrics (--enable-metrics), and the pipeline's own (LakeDrift, which the verification job publishes
   # and the monitoring module alarms on)
   statement {
     sid       = "Metrics"
@@ -185,6 +194,24 @@ data "aws_iam_policy_document" "this" {
       test     = "StringEquals"
       variable = "cloudwatch:namespace"
       values   = ["Glue", var.lake_metric_namespace]
+    }
+  }
+
+  # the verification job reads the source as the user of this secret (encrypted with the project's key)
+  statement {
+    sid       = "SourceSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.source_secret_arn]
+  }
+
+  statement {
+    sid       = "SourceSecretKey"
+    actions   = ["kms:Decrypt"]
+    resources = [var.source_secret_kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
     }
   }
 
@@ -386,6 +413,58 @@ resource "aws_glue_trigger" "maintenance" {
 
   actions {
     job_name = aws_glue_job.maintenance.name
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# The lake against its source (python/glue/reconcile.py): a batch job on a schedule, publishing LakeDrift
+################################################################################
+
+resource "aws_glue_job" "verify" {
+  name                   = "${var.name}-verify"
+  description            = "Reconciles every mirror with its source table and publishes ${var.lake_metric_namespace}/LakeDrift (python/glue/reconcile.py)"
+  role_arn               = aws_iam_role.this.arn
+  glue_version           = var.glue_version
+  worker_type            = var.worker_type
+  number_of_workers      = var.maintenance_workers
+  execution_class        = "STANDARD"
+  connections            = [aws_glue_connection.this.name]
+  security_configuration = aws_glue_security_configuration.this.name
+  timeout                = var.maintenance_timeout_minutes
+
+  command {
+    name            = "glueetl"
+    script_location = "s3://${aws_s3_object.verify_script.bucket}/${aws_s3_object.verify_script.key}"
+    python_version  = "3"
+  }
+
+  default_arguments = merge(local.default_arguments, {
+    "--source-jdbc-url"  = var.source_jdbc_url
+    "--source-secret-id" = var.source_secret_arn
+    "--source-schema"    = var.source_schema
+    "--slot-name"        = var.slot_name
+    "--deployment"       = var.deployment_name
+    "--metric-namespace" = var.lake_metric_namespace
+  })
+
+  execution_property {
+    max_concurrent_runs = 1
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy.this]
+}
+
+resource "aws_glue_trigger" "verify" {
+  name              = "${var.name}-verify"
+  type              = "SCHEDULED"
+  schedule          = var.verify_schedule
+  start_on_creation = true
+
+  actions {
+    job_name = aws_glue_job.verify.name
   }
 
   tags = var.tags

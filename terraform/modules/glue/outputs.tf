@@ -47,3 +47,8 @@ output "maintenance_trigger_name" {
   description = "Name of the maintenance job's scheduled trigger"
   value       = try(aws_glue_trigger.maintenance.name, null)
 }
+
+output "verify_job_name" {
+  description = "Name of the scheduled verification job (publishes LakeDrift)"
+  value       = aws_glue_job.verify.name
+}

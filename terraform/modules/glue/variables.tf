@@ -255,7 +255,55 @@ variable "maintenance_workers" {
 }
 
 variable "maintenance_timeout_minutes" {
-  description = "Minutes after which a maintenance run is stopped"
+  description = "Minutes after which a maintenance (or verification) run is stopped"
   type        = number
   default     = 60
+}
+
+variable "verify_script_path" {
+  description = "Local path of the verification job's entry script (python/glue/verify_lake.py)"
+  type        = string
+}
+
+variable "verify_schedule" {
+  description = "When the verification job runs: a Glue cron expression (the drift alarm's period is an hour)"
+  type        = string
+  default     = "cron(15 * * * ? *)"
+}
+
+variable "source_jdbc_url" {
+  description = "JDBC URL of the source database the verification job reads: jdbc:postgresql://host:port/database"
+  type        = string
+
+  validation {
+    condition     = startswith(var.source_jdbc_url, "jdbc:postgresql://")
+    error_message = "source_jdbc_url: a PostgreSQL JDBC URL, jdbc:postgresql://host:port/database."
+  }
+}
+
+variable "source_secret_arn" {
+  description = "ARN of the Secrets Manager secret of a user that reads the source tables ({\"username\": ..., \"password\": ...})"
+  type        = string
+}
+
+variable "source_secret_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the source's secret"
+  type        = string
+}
+
+variable "source_schema" {
+  description = "Schema of the source tables"
+  type        = string
+  default     = "public"
+}
+
+variable "slot_name" {
+  description = "Debezium's replication slot: the verification waits until it has confirmed the source's position"
+  type        = string
+  default     = "debezium"
+}
+
+variable "deployment_name" {
+  description = "The Deployment dimension of LakeDrift (the monitoring module's name)"
+  type        = string
 }

@@ -150,18 +150,18 @@ resource "aws_cloudwatch_metric_alarm" "connector_running_tasks" {
 }
 
 ################################################################################
-# Glue: the job run ending (it is a streaming job: it should never end) or a maintenance run failing, and
+# Glue: the job run ending (it is a streaming job: it should never end) or a maintenance or verification run failing, and
 # micro-batches falling behind
 ################################################################################
 
 resource "aws_cloudwatch_event_rule" "glue_job_failed" {
   name        = "${var.name}-glue-job-failed"
-  description = "The Glue job ${var.glue_job_name} or its maintenance job failed, timed out or could not start"
+  description = "The Glue job ${var.glue_job_name}, its maintenance or its verification job failed, timed out or could not start"
   event_pattern = jsonencode({
     source        = ["aws.glue"]
     "detail-type" = ["Glue Job State Change"]
     detail = {
-      jobName = compact([var.glue_job_name, var.glue_maintenance_job_name])
+      jobName = compact([var.glue_job_name, var.glue_maintenance_job_name, var.glue_verify_job_name])
       state   = ["FAILED", "TIMEOUT", "ERROR"]
     }
   })
@@ -200,21 +200,22 @@ resource "aws_cloudwatch_metric_alarm" "glue_batch_time" {
 }
 
 ################################################################################
-# The lake against its source: nothing publishes LakeDrift yet (a verification job will)
+# The lake against its source: the hourly verification job publishes LakeDrift, the keys that differ; between
+# runs the alarm keeps the state the last one gave it (period: the schedule's hour; missing data: no change)
 ################################################################################
 
 resource "aws_cloudwatch_metric_alarm" "lake_drift" {
   alarm_name          = "${var.name}-lake-drift"
-  alarm_description   = "A verification found mirror rows that differ from the source (${var.lake_metric_namespace}/LakeDrift > 0); nothing publishes the metric yet"
+  alarm_description   = "The verification found mirror rows that differ from the source (${var.lake_metric_namespace}/LakeDrift > 0): its job's log names them"
   namespace           = var.lake_metric_namespace
   metric_name         = "LakeDrift"
   dimensions          = { Deployment = var.name }
   statistic           = "Maximum"
-  period              = 300
+  period              = 3600
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
-  treat_missing_data  = "notBreaching"
+  treat_missing_data  = "missing"
   alarm_actions       = local.actions
   ok_actions          = local.actions
 

@@ -26,7 +26,7 @@ output "glue_failure_rule_arn" {
 }
 
 output "drift_metric" {
-  description = "Where a verification job publishes drift: namespace, metric name and dimensions (nothing publishes it yet)"
+  description = "Where the verification job publishes drift: namespace, metric name and dimensions"
   value = {
     namespace  = var.lake_metric_namespace
     name       = "LakeDrift"

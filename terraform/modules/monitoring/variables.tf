@@ -75,6 +75,12 @@ variable "glue_maintenance_job_name" {
   default     = null
 }
 
+variable "glue_verify_job_name" {
+  description = "Name of the lake's verification job, whose failed runs are reported too; null: none"
+  type        = string
+  default     = null
+}
+
 variable "msk_cluster_name" {
   description = "Name of the MSK cluster whose throughput the dashboard shows; null without MSK"
   type        = string
@@ -82,7 +88,7 @@ variable "msk_cluster_name" {
 }
 
 variable "lake_metric_namespace" {
-  description = "CloudWatch namespace of the pipeline's own metrics, where a verification job will publish LakeDrift"
+  description = "CloudWatch namespace of the pipeline's own metrics, where the verification job publishes LakeDrift"
   type        = string
   default     = "CdcLake"
 

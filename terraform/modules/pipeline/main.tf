@@ -152,6 +152,7 @@ module "glue" {
   script_path             = "${path.root}/../../../python/glue/cdc_to_lake.py"
   maintenance_script_path = "${path.root}/../../../python/glue/maintain_lake.py"
   maintenance_schedule    = var.maintenance_schedule
+  verify_script_path      = "${path.root}/../../../python/glue/verify_lake.py"
   package_zip_path        = "${local.build_dir}/aws/glue-job.zip"
   jar_paths               = [for jar in fileset("${local.build_dir}/aws/glue-jars", "*.jar") : "${local.build_dir}/aws/glue-jars/${jar}"]
   job_arguments = {
@@ -165,6 +166,14 @@ module "glue" {
   lake_bucket_arn       = module.s3.lake_bucket_arn
   s3_kms_key_arn        = module.kms.key_arn
   lake_metric_namespace = var.lake_metric_namespace
+
+  # the verification reads the source as the replication role, which may read every table of the schema
+  source_jdbc_url           = "jdbc:postgresql://${module.aurora.endpoint}:${module.aurora.port}/${var.settings["PG_DATABASE"]}"
+  source_secret_arn         = module.aurora.cdc_user_secret_arn
+  source_secret_kms_key_arn = module.kms.key_arn
+  source_schema             = var.settings["PG_SCHEMA"]
+  slot_name                 = var.settings["PG_SLOT"]
+  deployment_name           = var.name
 
   vpc_id             = module.vpc.vpc_id
   subnet_id          = module.vpc.private_subnet_ids[0]
@@ -193,6 +202,7 @@ module "monitoring" {
   connector_name            = local.with_connector ? local.connector_name : null
   glue_job_name             = module.glue.job_name
   glue_maintenance_job_name = module.glue.maintenance_job_name
+  glue_verify_job_name      = module.glue.verify_job_name
   msk_cluster_name          = var.create_msk ? module.msk[0].cluster_name : null
   lake_metric_namespace     = var.lake_metric_namespace
 

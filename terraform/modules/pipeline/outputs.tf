@@ -78,6 +78,11 @@ output "glue_job_name" {
   value       = module.glue.job_name
 }
 
+output "glue_verify_job_name" {
+  description = "Name of the lake's verification job (a scheduled Glue job publishing LakeDrift)"
+  value       = module.glue.verify_job_name
+}
+
 output "glue_maintenance_job_name" {
   description = "Name of the lake's maintenance job (a scheduled Glue job)"
   value       = module.glue.maintenance_job_name

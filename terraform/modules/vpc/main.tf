@@ -17,6 +17,7 @@ locals {
   flows = {
     connect_to_aurora    = { from = "connect", to = "aurora", port = var.postgres_port, what = "Debezium reads the WAL of Aurora PostgreSQL" }
     connect_to_msk       = { from = "connect", to = "msk", port = var.kafka_iam_port, what = "Debezium writes change events (IAM auth over TLS)" }
+    glue_to_aurora       = { from = "glue", to = "aurora", port = var.postgres_port, what = "The verification job reads the source tables" }
     glue_to_msk          = { from = "glue", to = "msk", port = var.kafka_iam_port, what = "The Glue job reads change events (IAM auth over TLS)" }
     connect_to_endpoints = { from = "connect", to = "endpoints", port = 443, what = "MSK Connect workers call Secrets Manager, STS and CloudWatch Logs" }
     glue_to_endpoints    = { from = "glue", to = "endpoints", port = 443, what = "The Glue job calls the Glue Data Catalog, STS, CloudWatch Logs and metrics" }
