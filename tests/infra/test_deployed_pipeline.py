@@ -115,11 +115,11 @@ def test_vpc_has_private_subnets_in_three_zones(aws, applied):
     assert {"s3", "secretsmanager", "sts", "logs", "glue", "monitoring"} <= services
 
 
-def test_aurora_admits_only_the_connect_workers(aws, applied):
+def test_aurora_admits_only_the_connect_workers_and_the_glue_jobs(aws, applied):
     groups = applied["security_group_ids"]
     (aurora,) = aws("ec2").describe_security_groups(GroupIds=[groups["aurora"]])["SecurityGroups"]
     rules = [(p["FromPort"], pair["GroupId"]) for p in aurora["IpPermissions"] for pair in p["UserIdGroupPairs"]]
-    assert rules == [(5432, groups["connect"])]
+    assert sorted(rules) == sorted([(5432, groups["connect"]), (5432, groups["glue"])])
     assert all(not p["IpRanges"] for p in aurora["IpPermissions"])
 
 
@@ -428,6 +428,52 @@ def test_make_aws_sql_counts_the_deployed_lake_as_the_source_counts(applied, dep
         printed = make("aws-sql", deployment["name"], "Q=select count(*) as pending from orders where status = "
                                                       "'pending'")
         assert printed.split().count(str(pending)) == 1 and "pending" in printed and "(1 rows)" in printed, printed
+    finally:
+        supervise("start", "producer")
+
+
+def verification(aws, job_name: str, timeout: float = 900) -> float:
+    """A run of the verification job to its end (after a scheduled one that runs, if any): the LakeDrift it
+    published."""
+    glue, cloudwatch = aws("glue"), aws("cloudwatch")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            run_id = glue.start_job_run(JobName=job_name)["JobRunId"]
+            break
+        except glue.exceptions.ConcurrentRunsExceededException:
+            assert time.monotonic() < deadline, "a scheduled verification did not end"
+            time.sleep(5)
+    started = datetime.now(UTC)
+    while (run := glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"])["JobRunState"] in ("STARTING",
+                                                                                                   "RUNNING"):
+        assert time.monotonic() < deadline, f"verification run {run_id} still {run['JobRunState']}"
+        time.sleep(5)
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    deployment = glue.get_job(JobName=job_name)["Job"]["DefaultArguments"]["--deployment"]
+    points = cloudwatch.get_metric_statistics(
+        Namespace="CdcLake", MetricName="LakeDrift", Dimensions=[{"Name": "Deployment", "Value": deployment}],
+        StartTime=started, EndTime=datetime.now(UTC), Period=60, Statistics=["Maximum"])["Datapoints"]
+    assert points, f"verification run {run_id} published no LakeDrift"
+    return max(p["Maximum"] for p in points)
+
+
+def test_the_scheduled_verification_publishes_no_drift_while_changes_flow_and_the_drift_of_one_cent(
+        aws, applied, deployed_lake, settings):
+    job_name = applied["glue_verify_job_name"]
+    (trigger,) = aws("glue").get_triggers(DependentJobName=job_name)["Triggers"]
+    assert (trigger["Type"], trigger["State"]) == ("SCHEDULED", "ACTIVATED")
+    assert verification(aws, job_name) == 0  # the stack's producer writes all along
+    supervise("stop", "producer")  # a lake that stands still while one of its rows is changed behind its back
+    try:
+        assert_mirrors_equal_their_sources(deployed_lake, settings)  # the job has applied all: it commits no more
+        spark, namespace = deployed_lake
+        spark.sql(f"REFRESH TABLE {namespace}.orders")
+        (victim,) = spark.sql(f"SELECT min(id) AS id FROM {namespace}.orders").collect()
+        spark.sql(f"UPDATE {namespace}.orders SET amount = amount + 0.01 WHERE id = {victim.id}")
+        assert verification(aws, job_name) == 1
+        log = (Path(os.environ["STATE_DIR"]) / "logs" / f"glue-{job_name}.log").read_text()
+        assert 'orders: DRIFT 1 of' in log and f'{{"id":{victim.id}}} amount: source' in log
     finally:
         supervise("start", "producer")
 
