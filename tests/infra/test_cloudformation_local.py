@@ -167,11 +167,12 @@ def test_vpc_and_private_subnets(aws, stack, template):
     assert len({s["AvailabilityZone"] for s in subnets}) == 3  # one broker per zone
 
 
-def test_aurora_admits_only_the_connect_workers(aws, stack):
+def test_aurora_admits_only_the_connect_workers_and_the_glue_jobs(aws, stack):
     ids = stack["resources"]
     (aurora,) = aws("ec2").describe_security_groups(GroupIds=[ids["AuroraSecurityGroup"]])["SecurityGroups"]
     rules = [(p["FromPort"], pair["GroupId"]) for p in aurora["IpPermissions"] for pair in p["UserIdGroupPairs"]]
-    assert rules == [(5432, ids["ConnectSecurityGroup"])]
+    assert sorted(rules) == sorted([(5432, ids["ConnectSecurityGroup"]), (5432, ids["GlueSecurityGroup"])])
+    assert all(not p["IpRanges"] for p in aurora["IpPermissions"])
 
 
 def test_endpoints_for_s3_and_the_services(aws, stack):
