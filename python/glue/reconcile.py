@@ -228,18 +228,27 @@ def wait_applied(spark: SparkSession, opts: JobOptions, source: Source, lsn: int
 
 @dataclass(frozen=True)
 class Mirror:
-    name: str
-    table: str  # its Spark name
     key: tuple[str, ...]
     types: dict[str, str]  # the source's columns the mirror has: their Spark types in the mirror
 
 
-def mirrors(spark: SparkSession, opts: JobOptions) -> list[str]:
+@dataclass(frozen=True)
+class Lake:
+    namespace: str  # its Spark name
+    keys: dict[str, tuple[str, ...]]  # each mirror's key columns, by name
+    has_markers: bool  # whether the job has recorded deletes (MARKERS_TABLE)
+
+
+def lake_of(spark: SparkSession, opts: JobOptions) -> Lake:
     """The keyed tables of the lake's namespace (a mirror records its key; the change log and markers do not)."""
     namespace = f"{q(opts.catalog_name)}.{q(opts.database)}"
     names = sorted(r.tableName for r in spark.sql(f"SHOW TABLES IN {namespace}").collect())
-    return [n for n in names
-            if any(r.key == KEY_PROPERTY for r in spark.sql(f"SHOW TBLPROPERTIES {namespace}.{q(n)}").collect())]
+    keys = {}
+    for name in names:
+        properties = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {namespace}.{q(name)}").collect()}
+        if KEY_PROPERTY in properties:
+            keys[name] = tuple(properties[KEY_PROPERTY].split(","))
+    return Lake(namespace, keys, MARKERS_TABLE in names)
 
 
 def fresh(spark: SparkSession, table: str) -> DataFrame:
@@ -276,12 +285,11 @@ def differences(source: DataFrame, lake: DataFrame, deleted_later: DataFrame, ls
     return observed, later
 
 
-def compare(spark: SparkSession, opts: JobOptions, point: Point, name: str, wanted: set[str] | None,
+def compare(spark: SparkSession, lake_tables: Lake, point: Point, name: str, wanted: set[str] | None,
             verdict: Verdict) -> tuple[dict[str, Observed], set[str]] | None:
     """One table at the point: its differences (of the `wanted` keys; None: every key), or None when the table
     cannot be compared (verdict.problem says why)."""
-    namespace = f"{q(opts.catalog_name)}.{q(opts.database)}"
-    lake = fresh(spark, f"{namespace}.{q(name)}")
+    lake = fresh(spark, f"{lake_tables.namespace}.{q(name)}")
     source_columns = point.columns(name)
     if not source_columns:
         verdict.problem = None if lake.limit(1).count() == 0 else "its source table is gone but the mirror has rows"
@@ -292,14 +300,11 @@ def compare(spark: SparkSession, opts: JobOptions, point: Point, name: str, want
     if missing:
         verdict.problem = f"the lake lacks the source's columns {', '.join(missing)}"
         return None
-    properties = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {namespace}.{q(name)}").collect()}
-    mirror = Mirror(name, f"{namespace}.{q(name)}", tuple(properties[KEY_PROPERTY].split(",")),
-                    {c: lake_types[c] for c in source_columns})
-    markers = (fresh(spark, f"{namespace}.{q(MARKERS_TABLE)}")
+    mirror = Mirror(lake_tables.keys[name], {c: lake_types[c] for c in source_columns})
+    markers = (fresh(spark, f"{lake_tables.namespace}.{q(MARKERS_TABLE)}")
                .where((F.col("mirror") == name) & ((F.col("commit_lsn") > point.lsn) | (F.col("lsn") > point.lsn)))
                .select(F.col("key").alias(KEY)).distinct()
-               if MARKERS_TABLE in {r.tableName for r in spark.sql(f"SHOW TABLES IN {namespace}").collect()}
-               else spark.createDataFrame([], f"{KEY} string"))
+               if lake_tables.has_markers else spark.createDataFrame([], f"{KEY} string"))
     source_rows, lake_rows = rows_as_json(point.read(name, source_columns), mirror), rows_as_json(lake, mirror)
     if wanted is None:
         verdict.rows = point.count(name)
@@ -309,8 +314,9 @@ def compare(spark: SparkSession, opts: JobOptions, point: Point, name: str, want
     return differences(source_rows, lake_rows, markers, point.lsn)
 
 
-def verify(spark: SparkSession, opts: JobOptions, source: Source, names: Sequence[str]) -> list[Verdict]:
-    """Every table in `names` through rounds at new points until none has a key left to look at again."""
+def verify(spark: SparkSession, opts: JobOptions, source: Source, lake_tables: Lake) -> list[Verdict]:
+    """Every mirror through rounds at new points until none has a key left to look at again."""
+    names = list(lake_tables.keys)
     verdicts = {n: Verdict(n) for n in names}
     pending: dict[str, dict[str, Observed | None] | None] = {n: None for n in names}  # None: every key
     for round_number in range(1, ROUNDS + 1):
@@ -321,7 +327,7 @@ def verify(spark: SparkSession, opts: JobOptions, source: Source, names: Sequenc
                      point.lsn, time.monotonic() - started)
             for name in [n for n, p in pending.items() if p is None or p]:
                 verdict = verdicts[name]
-                found = compare(spark, opts, point, name, None if pending[name] is None else set(pending[name]),
+                found = compare(spark, lake_tables, point, name, None if pending[name] is None else set(pending[name]),
                                 verdict)
                 if found is None:
                     pending[name] = {}
@@ -391,7 +397,7 @@ def main(argv: Sequence[str]) -> None:
     job_argv, values = split_arguments(argv)
     opts, spark = start_session(job_argv, "verify_lake")
     source = source_of(values, opts.region)
-    verdicts = verify(spark, opts, source, mirrors(spark, opts))
+    verdicts = verify(spark, opts, source, lake_of(spark, opts))
     for verdict in verdicts:
         log.info("%s", verdict.line())
     namespace, deployment = values.get("metric-namespace", "CdcLake"), values.get("deployment", opts.database)

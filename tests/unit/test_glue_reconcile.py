@@ -10,9 +10,8 @@ import glue_spark
 from glue.reconcile import KEY, Mirror, Verdict, differences, fresh, judge, rows_as_json, split_arguments
 
 POINT = 1000
-MIRROR = Mirror("orders", "lake.test.orders", ("id",),
-                {"id": "bigint", "amount": "decimal(12,2)", "status": "string", "delivery_date": "date",
-                 "ordered_at": "timestamp"})
+MIRROR = Mirror(("id",), {"id": "bigint", "amount": "decimal(12,2)", "status": "string", "delivery_date": "date",
+                          "ordered_at": "timestamp"})
 ORDERED = datetime(2026, 12, 1, 10, 30, 0, 123456)
 
 
