@@ -25,11 +25,21 @@ def positive(kind):
 
 def phase_list(text: str) -> tuple[str, ...]:
     phases = tuple(p.strip() for p in text.split(",") if p.strip())
-    known = ("steady", "max", "debezium-drain", "job-drain")
+    known = Options().phases
     unknown = [p for p in phases if p not in known]
     if unknown or not phases:
         raise argparse.ArgumentTypeError(f"phases are {', '.join(known)}, got {text!r}")
     return phases
+
+
+def size_list(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s.replace("_", "")) for s in text.split(",") if s.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) <= 0:
+        raise argparse.ArgumentTypeError(f"row counts separated by commas, e.g. 100000,1000000, got {text!r}")
+    return sizes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"some of {','.join(d.phases)} (default all)")
     run.add_argument("--drain-count", type=positive(int), default=d.drain_count, metavar="N",
                      help=f"changes a drain phase lets pile up (default {d.drain_count})")
+    run.add_argument("--table-sizes", type=size_list, default=d.table_sizes, metavar="N,N,...",
+                     help="orders rows of the table-size phase's runs (default "
+                          f"{','.join(str(n) for n in d.table_sizes)})")
+    run.add_argument("--table-load-seconds", type=positive(float), default=d.table_load_seconds, metavar="S",
+                     help=f"time for all the table-size loads; a size not reached is run as reached and stated "
+                          f"(default {d.table_load_seconds:g})")
     run.add_argument("--peer", action=argparse.BooleanOptionalAction, default=d.peer,
                      help="also run the phases through Apache Iceberg's Kafka Connect sink (default: yes)")
     run.add_argument("--ceilings", action=argparse.BooleanOptionalAction, default=d.ceilings,
@@ -116,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(steady_rate=args.steady_rate, steady_seconds=args.steady_seconds,
                       steady_txn_size=args.steady_txn_size, max_count=args.max_count, max_txn_size=args.max_txn_size,
                       drain_count=args.drain_count, repeat=args.repeat, max_repeat=args.max_repeat, seed=args.seed,
-                      phases=args.phases,
+                      phases=args.phases, table_sizes=args.table_sizes, table_load_seconds=args.table_load_seconds,
                       peer=args.peer, ceilings=args.ceilings, perf_records=args.perf_records,
                       catch_up_timeout=args.catch_up_timeout,
                       out=args.out.resolve())

@@ -25,7 +25,9 @@ class Options:
     repeat: int = 3                  # runs of the steady phase; the report gives medians
     max_repeat: int = 1              # runs of the maximum-rate phase
     seed: int = 42
-    phases: tuple[str, ...] = ("steady", "max", "debezium-drain", "job-drain")
+    phases: tuple[str, ...] = ("steady", "max", "debezium-drain", "job-drain", "table-size")
+    table_sizes: tuple[int, ...] = (100_000, 1_000_000, 10_000_000)  # orders rows of the table-size phase's runs
+    table_load_seconds: float = 3600.0  # all the table-size phase's loads together: a size not reached is stated
     peer: bool = True                # also run the phases through Apache Iceberg's Kafka Connect sink
     ceilings: bool = True            # raw PostgreSQL commit rate and Kafka's produce rate
     # records of the Kafka produce ceiling: enough that the tool's JVM start is a small part of its time
@@ -36,6 +38,7 @@ class Options:
     def as_dict(self) -> dict:
         d = asdict(self)
         d["phases"] = list(self.phases)
+        d["table_sizes"] = list(self.table_sizes)
         d["out"] = str(self.out)
         return d
 

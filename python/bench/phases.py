@@ -121,12 +121,14 @@ class CatalogTables:
         return sum(self.records().values())
 
 
-def wait_lake(ctx: Context, pipeline: str, ends: dict, peer_target: int | None) -> float:
-    """Until the lake holds everything up to `ends`; the seconds waited."""
+def wait_lake(ctx: Context, pipeline: str, ends: dict, peer_target: int | None, timeout: float | None = None) -> float:
+    """Until the lake holds everything up to `ends` (for at most `timeout` s, by default the context's); the seconds
+    waited."""
+    timeout = ctx.catch_up_timeout if timeout is None else timeout
     started = time.monotonic()
     tables = CatalogTables(ctx.stack, peer.NAMESPACE) if pipeline == "peer" else None
     connect = peer.Connect(ctx.stack.connect_url)
-    while time.monotonic() - started < ctx.catch_up_timeout:
+    while time.monotonic() - started < timeout:
         if pipeline == "ours" and job_caught_up(ctx.job, ends):
             return time.monotonic() - started
         if pipeline == "peer":
@@ -134,7 +136,7 @@ def wait_lake(ctx: Context, pipeline: str, ends: dict, peer_target: int | None) 
                 return time.monotonic() - started
             connect.raise_if_failed(peer.CONNECTOR)  # a failed sink never catches up: say why at once
         time.sleep(1)
-    raise TimeoutError(f"the lake ({pipeline}) did not catch up within {ctx.catch_up_timeout:.0f} s")
+    raise TimeoutError(f"the lake ({pipeline}) did not catch up within {timeout:.0f} s")
 
 
 def component_pids() -> dict[str, int]:

@@ -11,7 +11,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import ceilings, control, drain, machine, peer, phases, plots, report
+from bench import ceilings, control, drain, machine, peer, phases, plots, report, tablesize
 from bench.config import Options, Stack
 from bench.events import Topics
 from bench.lake import JobRecords
@@ -38,8 +38,8 @@ def repeats(options: Options) -> dict[str, int]:
 
 
 def flow_phases(options: Options) -> list[str]:
-    """The phases that run the producer through a working pipeline (steady, max), not the drains."""
-    return [p for p in options.phases if p not in drain.STAGES]
+    """The phases that run the producer through a working pipeline (steady, max), not the drains or the table sizes."""
+    return [p for p in options.phases if p not in (*drain.STAGES, tablesize.PHASE)]
 
 
 def run_drains(ctx: phases.Context, options: Options, pipeline: str) -> list[dict]:
@@ -178,6 +178,9 @@ def run(options: Options, stack: Stack) -> Path:
             for i in range(repeats(options)[phase]):
                 results["runs"].append(phases.run_phase(ctx, "ours", workloads(options)[phase], i))
         results["drains"] = run_drains(ctx, options, "ours")
+        if tablesize.PHASE in options.phases:  # last: it only grows the tables the other phases run on
+            results["runs"] += tablesize.runs(ctx, workloads(options)["steady"], options.table_sizes,
+                                              options.table_load_seconds)
         stopped_at = topics.end_offsets()
         if options.peer:
             # the peer with the machine to itself, and the ceilings (before it) with no pipeline at all
