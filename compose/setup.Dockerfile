@@ -12,6 +12,7 @@ RUN apt-get update \
 # What `python -m stack` (the database bootstrap, render and wait for the connector) and
 # `python -m producer create-schema` import; pinned like requirements.txt.
 ARG BOTO3_VERSION
+ARG BOTOCORE_VERSION
 ARG KAFKA_PYTHON_VERSION
 ARG PSYCOPG2_BINARY_VERSION
 ARG FAKER_VERSION
@@ -20,6 +21,7 @@ ARG REQUESTS_VERSION
 ARG TENACITY_VERSION
 RUN pip install --no-cache-dir \
       "boto3==${BOTO3_VERSION}" \
+      "botocore==${BOTOCORE_VERSION}" \
       "kafka-python==${KAFKA_PYTHON_VERSION}" \
       "psycopg2-binary==${PSYCOPG2_BINARY_VERSION}" \
       "faker==${FAKER_VERSION}" \
