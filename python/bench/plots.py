@@ -20,7 +20,8 @@ def _first_runs(results: dict) -> list[dict]:
 
 
 def draw(results: dict, run_dir: Path) -> list[Path]:
-    runs = _first_runs(results)
+    # the curves are of the steady and maximum-rate phases; a run of other phases alone (table-size) draws none
+    runs = [r for r in _first_runs(results) if r["phase"] in ("steady", "max")]
     if not runs:
         return []
     phases = [p for p in ("steady", "max") if any(r["phase"] == p for r in runs)]
