@@ -11,6 +11,8 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
 
 COLORS = {"ours": "tab:blue", "peer": "tab:orange"}
+# the phases drawn as curves; the others (the drains, table-size) are tables in the report only
+PLOTTED_PHASES = ("steady", "max")
 
 
 def _first_runs(results: dict) -> list[dict]:
@@ -20,11 +22,10 @@ def _first_runs(results: dict) -> list[dict]:
 
 
 def draw(results: dict, run_dir: Path) -> list[Path]:
-    # the curves are of the steady and maximum-rate phases; a run of other phases alone (table-size) draws none
-    runs = [r for r in _first_runs(results) if r["phase"] in ("steady", "max")]
+    runs = [r for r in _first_runs(results) if r["phase"] in PLOTTED_PHASES]
     if not runs:
         return []
-    phases = [p for p in ("steady", "max") if any(r["phase"] == p for r in runs)]
+    phases = [p for p in PLOTTED_PHASES if any(r["phase"] == p for r in runs)]
     paths = [run_dir / "latency.png", run_dir / "throughput.png"]
 
     fig, axes = plt.subplots(len(phases), 1, figsize=(10, 4 * len(phases)), squeeze=False)
