@@ -22,6 +22,14 @@ log = logging.getLogger("bench")
 
 PHASE = "table-size"
 CHUNK = 50_000  # rows per source transaction: Debezium's memory holds none of it (it streams), the WAL is small
+# How far the load may run ahead of the pipeline. PostgreSQL writes the rows faster than Debezium decodes them, and
+# a slot that holds back more WAL than max_slot_wal_keep_size is invalidated (10 million rows unthrottled wrote 4 GB
+# ahead of Debezium and lost the slot): the load waits while the slot holds back more than this share of the limit,
+# and while Kafka holds more than LAKE_LEAD messages the job has not applied, so that the budget bounds the lake's
+# load too, not only the source's.
+SLOT_SHARE = 0.25
+LAKE_LEAD = 300_000
+POLL_S = 2.0
 
 # Orders like the producer's (python/producer/data.py), from the row's number alone so that a load is repeatable;
 # their customers are the existing ones, round robin.
@@ -42,6 +50,38 @@ def source_rows(cur, table: sql.Composable) -> int:
     return cur.fetchone()[0]
 
 
+def slot_allowance(keep_size_mb: int) -> int | None:
+    """Bytes of WAL the load may hold the slot back by, from max_slot_wal_keep_size (MB; -1: no limit)."""
+    return None if keep_size_mb < 0 else int(keep_size_mb * 1024 * 1024 * SLOT_SHARE)
+
+
+def slot_lag(cur, slot: str) -> int:
+    """Bytes of WAL the replication slot holds back."""
+    cur.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) FROM pg_replication_slots "
+                "WHERE slot_name = %s", (slot,))
+    row = cur.fetchone()
+    if row is None:
+        raise RuntimeError(f"replication slot {slot} not found: is Debezium's connector registered? (make status)")
+    return row[0] or 0
+
+
+def lake_lag(ctx: phases.Context) -> int:
+    """Messages in Kafka's table topics the job has not applied yet."""
+    applied = ctx.job.committed_offsets()
+    return sum(max(0, end - applied.get((tp.topic, tp.partition), 0)) for tp, end in ctx.topics.end_offsets().items())
+
+
+def wait_for_pipeline(ctx: phases.Context, cur, allowance: int | None, deadline: float) -> float:
+    """Until the slot holds back at most `allowance` bytes and the job is at most LAKE_LEAD messages behind Kafka
+    (or the deadline); the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() < deadline:
+        if (allowance is None or slot_lag(cur, ctx.stack["PG_SLOT"]) <= allowance) and lake_lag(ctx) <= LAKE_LEAD:
+            break
+        time.sleep(POLL_S)
+    return time.monotonic() - started
+
+
 def grow(ctx: phases.Context, size: int, deadline: float) -> dict:
     """Orders in the source up to `size` rows, or as many as the time to `deadline` allows; then until Kafka and
     the lake hold them. What was loaded, and how fast."""
@@ -51,11 +91,17 @@ def grow(ctx: phases.Context, size: int, deadline: float) -> dict:
     started = time.monotonic()
     conn = psycopg2.connect(ctx.stack.app_dsn)
     conn.autocommit = True
+    throttled = 0.0
     try:
         with conn.cursor() as cur:
+            cur.execute("SELECT setting::bigint FROM pg_settings WHERE name = 'max_slot_wal_keep_size'")
+            allowance = slot_allowance(cur.fetchone()[0])
             before = rows = source_rows(cur, orders)
             with tqdm(total=size, initial=rows, desc=f"orders to {size:,} rows", unit="row") as progress:
                 while rows < size and time.monotonic() < deadline:
+                    throttled += wait_for_pipeline(ctx, cur, allowance, deadline)
+                    if time.monotonic() >= deadline:
+                        break
                     cur.execute(sql.SQL(LOAD).format(orders=orders, customers=customers), (min(CHUNK, size - rows),))
                     rows += cur.rowcount
                     progress.update(cur.rowcount)
@@ -67,10 +113,10 @@ def grow(ctx: phases.Context, size: int, deadline: float) -> dict:
     phases.wait_lake(ctx, "ours", ends, None, timeout=max(ctx.catch_up_timeout, deadline - time.monotonic()))
     loaded_s = time.monotonic() - started
     mirrored = summarize(local_catalog().load_table((ctx.stack["LAKE_DATABASE"], "orders"))).rows  # deletes counted
-    log.info("orders: %d rows in the source (%d loaded in %.0f s), %d in the mirror", rows, rows - before, loaded_s,
-             mirrored)
+    log.info("orders: %d rows in the source (%d loaded in %.0f s, %.0f s of it waiting for the pipeline), %d in "
+             "the mirror", rows, rows - before, loaded_s, throttled, mirrored)
     return {"target_rows": size, "source_rows": rows, "mirror_rows": mirrored, "loaded_rows": rows - before,
-            "commit_s": round(committed_s, 1), "load_s": round(loaded_s, 1),
+            "commit_s": round(committed_s, 1), "throttled_s": round(throttled, 1), "load_s": round(loaded_s, 1),
             "load_rate": round((rows - before) / loaded_s) if rows > before else None,
             "reached": rows >= size}
 
