@@ -98,9 +98,9 @@ def grow(ctx: phases.Context, size: int, deadline: float) -> dict:
             allowance = slot_allowance(cur.fetchone()[0])
             before = rows = source_rows(cur, orders)
             with tqdm(total=size, initial=rows, desc=f"orders to {size:,} rows", unit="row") as progress:
-                while rows < size and time.monotonic() < deadline:
+                while rows < size:
                     throttled += wait_for_pipeline(ctx, cur, allowance, deadline)
-                    if time.monotonic() >= deadline:
+                    if time.monotonic() >= deadline:  # the budget is spent, waiting or loading
                         break
                     cur.execute(sql.SQL(LOAD).format(orders=orders, customers=customers), (min(CHUNK, size - rows),))
                     rows += cur.rowcount
