@@ -169,7 +169,7 @@ class BatchWriter:
             except Exception as error:
                 if is_transient(error):
                     raise
-                self.mirrors.mirrors.pop(mirror, None)  # its shape may have changed halfway
+                self.mirrors.forget(mirror)  # its shape and rows may have changed halfway
                 paused[mirror] = self.states.pause(spark, mirror, one_line(error), batch_id).reason
                 continue
             if applied is None:

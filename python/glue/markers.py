@@ -13,6 +13,7 @@ older than `--delete-marker-retention-hours` (Kafka's retention, 7 days by defau
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -37,11 +38,15 @@ def newer(commit_lsn: Column, lsn: Column, than: tuple[int | Column, int | Colum
 
 
 class Markers:
+    """The markers table, what this process knows of it (floors, each mirror's latest delete), and the markers of the
+    batch being written, appended in one commit at its end (flush)."""
+
     def __init__(self, table: str):
         self.table = table
         self._floors: dict[str, Position] | None = None
-        self._keyed: set[str] = set()
-        self._pending: list[DataFrame] = []
+        self._last: dict[str, Position] = {}  # the place of each mirror's latest key marker
+        self._rows: list[tuple] = []  # this batch's markers, from the driver (COLUMNS)
+        self._frames: list[DataFrame] = []  # and from a bulk MERGE's deletes
 
     def _load(self, spark: SparkSession) -> dict[str, Position]:
         if self._floors is None:
@@ -49,13 +54,19 @@ class Markers:
                       + tblproperties(COMMON_PROPERTIES))
             rows = spark.sql(
                 f"SELECT mirror, max(struct(commit_lsn, lsn)) FILTER (WHERE key IS NULL) AS floor, "
-                f"count_if(key IS NOT NULL) > 0 AS keyed FROM {self.table} GROUP BY mirror").collect()
+                f"max(struct(commit_lsn, lsn)) FILTER (WHERE key IS NOT NULL) AS last "
+                f"FROM {self.table} GROUP BY mirror").collect()
             self._floors = {r.mirror: (r.floor.commit_lsn, r.floor.lsn) for r in rows if r.floor}
-            self._keyed = {r.mirror for r in rows if r.keyed}
+            self._last = {r.mirror: (r["last"].commit_lsn, r["last"].lsn) for r in rows if r["last"]}
         return self._floors
 
     def floor(self, spark: SparkSession, mirror: str) -> Position | None:
         return self._load(spark).get(mirror)
+
+    def last_delete(self, spark: SparkSession, mirror: str) -> Position | None:
+        """The place of the latest delete marker of `mirror`: no event after it can be older than a marker."""
+        self._load(spark)
+        return self._last.get(mirror)
 
     def raise_floor(self, spark: SparkSession, mirror: str, position: Position, cause: str) -> None:
         """Nothing at or before `position` counts for `mirror` any more (appended with the batch's markers)."""
@@ -63,17 +74,40 @@ class Markers:
         if mirror in floors and floors[mirror] >= position:
             return
         floors[mirror] = position
-        self._pending.append(spark.createDataFrame(
-            [(mirror, None, position[0], position[1], cause)],
-            "mirror string, key string, commit_lsn bigint, lsn bigint, cause string",
-        ).select("mirror", "key", "commit_lsn", "lsn", F.current_timestamp().alias("deleted_at"), "cause"))
+        self._rows.append((mirror, None, position[0], position[1], datetime.now(UTC), cause))
+
+    def _deleted(self, mirror: str, last: Position | None) -> None:
+        if last is not None:
+            self._last[mirror] = max(self._last.get(mirror, last), last)
 
     def add_deletes(self, spark: SparkSession, mirror: str, deletes: DataFrame) -> None:
-        """Key markers for `deletes` (columns key, commit_lsn, lsn, deleted_at), appended with the batch's markers."""
+        """Key markers for `deletes` (columns key, commit_lsn, lsn, deleted_at: a bulk MERGE's)."""
         self._load(spark)
-        self._keyed.add(mirror)
-        self._pending.append(deletes.select(F.lit(mirror).alias("mirror"), "key", "commit_lsn", "lsn", "deleted_at",
-                                            F.lit("delete").alias("cause")))
+        last = deletes.agg(F.max(F.struct("commit_lsn", "lsn"))).first()[0]
+        self._deleted(mirror, last and (last.commit_lsn, last.lsn))
+        self._frames.append(deletes.select(F.lit(mirror).alias("mirror"), "key", "commit_lsn", "lsn", "deleted_at",
+                                           F.lit("delete").alias("cause")))
+
+    def add_delete_rows(self, spark: SparkSession, mirror: str, deletes: list[tuple]) -> None:
+        """Key markers for `deletes`, (key, commit_lsn, lsn, deleted_at) each."""
+        self._load(spark)
+        self._deleted(mirror, max(((c, lsn) for _, c, lsn, _ in deletes), default=None))
+        self._rows.extend((mirror, key, c, lsn, at, "delete") for key, c, lsn, at in deletes)
+
+    def latest(self, spark: SparkSession, mirror: str, keys: list[str]) -> dict[str, Position]:
+        """The place of the latest marker of each of `keys` (key_json texts) that has one."""
+        self._load(spark)
+        if mirror not in self._last or not keys:
+            return {}
+        rows = (spark.table(self.table)
+                .where((F.col("mirror") == mirror) & F.col("key").isin(keys))
+                .groupBy("key").agg(F.max(F.struct("commit_lsn", "lsn")).alias("m")).collect())
+        found = {r.key: (r.m.commit_lsn, r.m.lsn) for r in rows}
+        wanted = set(keys)
+        for m, key, c, lsn, _, _ in self._rows:
+            if m == mirror and key in wanted:
+                found[key] = max(found.get(key, (c, lsn)), (c, lsn))
+        return found
 
     def blocking(self, spark: SparkSession, mirror: str, since: Position) -> DataFrame | None:
         """The latest marker per key of `mirror` at or after `since` (key, m_commit_lsn, m_lsn); None if none can be.
@@ -81,7 +115,7 @@ class Markers:
         Files of older markers are pruned by their commit_lsn bounds, so this reads recent markers only.
         """
         self._load(spark)
-        if mirror not in self._keyed:
+        if mirror not in self._last:
             return None
         latest = (spark.table(self.table)
                   .where((F.col("mirror") == mirror) & F.col("key").isNotNull() & (F.col("commit_lsn") >= since[0]))
@@ -90,27 +124,27 @@ class Markers:
 
     def flush(self, spark: SparkSession) -> int:
         """Append the batch's markers in one commit; how many."""
-        if not self._pending:
+        frames = self._frames + ([spark.createDataFrame(self._rows, COLUMNS)] if self._rows else [])
+        if not frames:
             return 0
-        rows = self._pending[0]
-        for more in self._pending[1:]:
+        rows = frames[0]
+        for more in frames[1:]:
             rows = rows.unionByName(more)
-        rows = rows.persist()
         try:
-            count = rows.count()
+            if self._frames:  # counted before the append reads them again
+                rows = rows.persist()
+            count = rows.count() if self._frames else len(self._rows)
             if count:
                 rows.writeTo(self.table).append()
             return count
         finally:
             rows.unpersist()
-            self._pending.clear()
-
-    def discard_pending(self) -> None:
-        self._pending.clear()
+            self._rows.clear()
+            self._frames.clear()
 
     def forget(self, spark: SparkSession, mirror: str) -> None:
         """Remove every marker of `mirror` (before rebuilding it from the change log, which recreates them)."""
         self._load(spark)
         spark.sql(f"DELETE FROM {self.table} WHERE mirror = '{mirror}'")
         self._floors.pop(mirror, None)
-        self._keyed.discard(mirror)
+        self._last.pop(mirror, None)

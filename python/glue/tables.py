@@ -17,6 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -26,8 +27,9 @@ from glue.columns import ColumnSpec
 from glue.control import ALTERED, CREATED, DROPPED, TRUNCATED, Control, controls_of, is_control, mirror_table_name
 from glue.decode import TRUNCATE
 from glue.history import History
+from glue.keyed import KeyedMirrors, tuples
 from glue.markers import Markers, Position, key_json, newer
-from glue.merge import merge_sql, net_changes
+from glue.merge import latest_changes, merge_sql, net_changes
 from glue.rows import COMMIT_LSN, LOSSY, LSN, OLD_KEY, OP, OP_TS, TOASTED, keep_flag
 from glue.schema import Mirror
 from glue.sqlnames import q
@@ -35,6 +37,10 @@ from glue.sqlnames import q
 log = logging.getLogger(__name__)
 
 _SPECIALS = '"(' + "|".join(columns.NUMERIC_SPECIALS) + ')"'
+# A table's share of a batch larger than this is applied with Spark's MERGE (which reads the mirror but works in
+# parallel) rather than through the key index (which holds the batch's net changes in the driver): a catch-up from
+# the change log, a rebuild. A micro-batch is at most --max-offsets-per-trigger (50,000) messages.
+BULK_EVENTS = 200_000
 
 
 class TableError(Exception):
@@ -55,10 +61,17 @@ class TableBatch:
     schemas: dict[str, str] = field(default_factory=dict)  # schema_id -> Connect schema
     truncates: int = 0
     topics: set[str] = field(default_factory=set)
+    placeholders: bool = False  # an unchanged-TOAST placeholder somewhere in the row images
+    first: Position | None = None  # the earliest place of its events
 
     @property
     def mirror(self) -> str:
         return mirror_table_name(self.schema, self.table)
+
+    def carries_every_column(self, data_cols: Sequence[str]) -> bool:
+        """Every event carries a value for each of `data_cols`: no TOAST placeholder, no schema version without one."""
+        return not (self.placeholders or self.schemaless) and all(
+            set(data_cols) <= {s.name for s in version} for version in self.versions)
 
 
 def table_batches(events: DataFrame) -> list[TableBatch]:
@@ -68,8 +81,10 @@ def table_batches(events: DataFrame) -> list[TableBatch]:
         .agg(F.first("value_schema", ignorenulls=True).alias("value_schema"),
              F.first("key_schema", ignorenulls=True).alias("key_schema"),
              F.first("key", ignorenulls=True).alias("key"),
+             F.min(F.struct("commit_lsn", "lsn")).alias("first"),
              F.max(F.struct("commit_lsn", "lsn")).alias("last"),
              F.max(F.coalesce(F.col("after").rlike(_SPECIALS), F.lit(False))).alias("specials"),
+             F.max(F.coalesce(F.col("after").rlike(columns.PLACEHOLDER_PATTERN), F.lit(False))).alias("placeholders"),
              F.count_if(F.col("op") == TRUNCATE).alias("truncates"),
              F.collect_set("topic").alias("topics"),
              F.count("*").alias("n"))
@@ -83,6 +98,8 @@ def table_batches(events: DataFrame) -> list[TableBatch]:
         tb.truncates += v.truncates
         tb.topics.update(v.topics)
         tb.specials |= v.specials
+        tb.placeholders |= v.placeholders
+        tb.first = min(tb.first or (v.first.commit_lsn, v.first.lsn), (v.first.commit_lsn, v.first.lsn))
         if v.truncates == v.n:  # a TRUNCATE's schema describes no row
             continue
         if not tb.key_cols:
@@ -144,13 +161,15 @@ def history_floor(controls: Sequence[Control]) -> Position | None:
 
 class MirrorWriter:
     """Applies events to mirror tables. One per job: it keeps each mirror's shape between batches (the job is the
-    mirrors' only writer), and holds a batch's net changes until its delete markers are appended."""
+    mirrors' only writer) and their key indexes, and holds a batch's net changes until its delete markers are appended.
+    """
 
     def __init__(self, catalog: str, database: str, markers: Markers, history: History):
         self.catalog, self.database = catalog, database
         self.markers = markers
         self.history = history
         self.mirrors: dict[str, Mirror | None] = {}
+        self.keyed = KeyedMirrors(markers)
         self._held: list[DataFrame] = []
 
     def table(self, mirror: str) -> str:
@@ -184,10 +203,15 @@ class MirrorWriter:
             return 0
         return self._merge(spark, mirror, _events_of(events, tb), tb)
 
+    def forget(self, mirror: str) -> None:
+        """Forget what is known of a mirror's shape and rows (after a failure halfway through it)."""
+        self.mirrors.pop(mirror, None)
+        self.keyed.forget(mirror)
+
     def rebuild(self, spark: SparkSession, mirror: str) -> int:
         """Drop the mirror and its key markers and rebuild it from the change log."""
         schema.drop(spark, self.table(mirror))
-        self.mirrors.pop(mirror, None)
+        self.forget(mirror)
         floor = self.markers.floor(spark, mirror)
         self.markers.forget(spark, mirror)
         if floor:
@@ -209,7 +233,7 @@ class MirrorWriter:
         applied = 0
         for tb in table_batches(data):
             if tb.key_cols:
-                applied += self._merge(spark, mirror, _events_of(data, tb), tb)
+                applied += self._merge(spark, mirror, _events_of(data, tb), tb, bulk=True)
         log.info("%s: %d events applied from the change log", mirror, applied)
         return applied
 
@@ -233,7 +257,8 @@ class MirrorWriter:
         spark.sql(f"DELETE FROM {self.table(mirror)} WHERE {COMMIT_LSN} IS NULL OR {COMMIT_LSN} < {c} "
                   f"OR ({COMMIT_LSN} = {c} AND {LSN} <= {lsn})")
 
-    def _merge(self, spark: SparkSession, mirror: str, events: DataFrame, tb: TableBatch) -> int:
+    def _merge(self, spark: SparkSession, mirror: str, events: DataFrame, tb: TableBatch, bulk: bool = False) -> int:
+        """Apply a table's events to its mirror: through the key index, or with a MERGE when `bulk`."""
         table = self.table(mirror)
         floor = self.markers.floor(spark, mirror)
         if floor:
@@ -259,21 +284,33 @@ class MirrorWriter:
         targets = {c: t for c, t in current.types.items() if c in by_name}
         typed = rows.typed_changes(events, tb.key_cols, specs, targets)
         data_cols = [s.name for s in data_specs]
-        net = net_changes(typed, tb.key_cols, data_cols).persist()
-        self._held.append(net)
-        lossy, unchanged, since = net.agg(
-            F.max(LOSSY),
-            F.count_if(_needs_value(data_cols)),
-            F.min(F.struct(COMMIT_LSN, LSN)),
-        ).first()
-        if lossy:
-            raise TableError(f"a value of column {lossy} would be lost in the mirror's type "
-                             f"{current.types.get(lossy)}; nothing of {mirror} was applied")
-        if unchanged:
-            net = self._fill_unchanged(spark, mirror, net, key_specs, specs, data_cols).persist()
+        bulk = bulk or tb.events > BULK_EVENTS
+        every_column = tb.carries_every_column(data_cols)
+        net = latest_changes(typed, tb.key_cols) if every_column else net_changes(typed, tb.key_cols, data_cols)
+        if bulk or not every_column:  # read more than once; the keyed write of a plain batch reads it once
+            net = net.persist()
             self._held.append(net)
-        blocking = self.markers.blocking(spark, mirror, (since[0], since[1])) if since else None
+            lossy, unchanged = net.agg(F.max(LOSSY), F.count_if(_needs_value(data_cols))).first()
+            self._stop_if_lossy(mirror, current, lossy)
+            if unchanged:
+                net = self._fill_unchanged(spark, mirror, net, key_specs, specs, data_cols).persist()
+                self._held.append(net)
         source = net.withColumn("__key", key_json(tb.key_cols))
+        if bulk:
+            self._merge_bulk(spark, mirror, source, tb, data_cols, current)
+        else:
+            batch = self.keyed.collect(source, tb.key_cols)
+            lost = pc.drop_null(batch.column(LOSSY))
+            self._stop_if_lossy(mirror, current, lost[0].as_py() if len(lost) else None)
+            self.keyed.write(spark, table, mirror, batch, tb.key_cols, data_cols)
+            deletes = batch.filter(pc.equal(batch.column(OP), "d")).select(["__key", COMMIT_LSN, LSN, OP_TS])
+            self.markers.add_delete_rows(spark, mirror, tuples(deletes))
+        return tb.events - tb.truncates
+
+    def _merge_bulk(self, spark: SparkSession, mirror: str, source: DataFrame, tb: TableBatch,
+                    data_cols: Sequence[str], current: Mirror) -> None:
+        """A MERGE of net changes (with their __key) into the mirror, events before a delete marker left out."""
+        blocking = self.markers.blocking(spark, mirror, tb.first) if tb.first else None
         if blocking is not None:
             source = (source.join(blocking, source["__key"] == blocking["key"], "left")
                       .where(F.col("m_commit_lsn").isNull()
@@ -281,12 +318,16 @@ class MirrorWriter:
                       .drop("key", "m_commit_lsn", "m_lsn"))
         view = f"cdc_net_{mirror}"
         source.createOrReplaceTempView(view)
-        spark.sql(merge_sql(table, view, tb.key_cols, data_cols, current.source_columns))
-        deletes = source.where(F.col(OP) == "d").select(
+        spark.sql(merge_sql(self.table(mirror), view, tb.key_cols, data_cols, current.source_columns))
+        self.markers.add_deletes(spark, mirror, source.where(F.col(OP) == "d").select(
             F.col("__key").alias("key"), F.col(COMMIT_LSN).alias("commit_lsn"), F.col(LSN).alias("lsn"),
-            F.col(OP_TS).alias("deleted_at"))
-        self.markers.add_deletes(spark, mirror, deletes)
-        return tb.events - tb.truncates
+            F.col(OP_TS).alias("deleted_at")))
+
+    @staticmethod
+    def _stop_if_lossy(mirror: str, current: Mirror, lossy: str | None) -> None:
+        if lossy:
+            raise TableError(f"a value of column {lossy} would be lost in the mirror's type "
+                             f"{current.types.get(lossy)}; nothing of {mirror} was applied")
 
     def _fill_unchanged(self, spark: SparkSession, mirror: str, net: DataFrame, key_specs: Sequence[ColumnSpec],
                         specs: Sequence[ColumnSpec], data_cols: Sequence[str]) -> DataFrame:

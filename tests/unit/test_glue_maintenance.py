@@ -1,5 +1,5 @@
-"""The lake's maintenance job (glue.maintenance) beside the stream: what a round does, a round that fails, and a
-micro-batch whose MERGE conflicts with a compaction another process committed."""
+"""The lake's maintenance job (glue.maintenance) beside the stream: what a round does, a round that fails, a micro-batch
+after a compaction another process committed, and one whose commit conflicts with it."""
 
 import logging
 
@@ -8,6 +8,7 @@ import pytest
 import glue_spark
 from glue.job import BatchWriter
 from glue.maintenance import maintain
+from glue.rowdelta import IcebergTable
 from glue_events import Topic, message, unique
 
 ROW = {"id": 1, "amount": "12.50", "created_at": "2026-11-27T02:10:21.277747Z", "day": 20419, "doc": "{}",
@@ -64,14 +65,35 @@ def test_a_table_whose_upkeep_fails_is_reported_and_the_others_are_kept(spark, o
     assert file_contents(spark, lake.table(orders.table)) == [0]
 
 
-def test_a_merge_refused_for_a_concurrent_compaction_is_planned_again(spark, orders, caplog):
+def test_a_batch_after_a_compaction_by_another_process_finds_the_rows_where_it_moved_them(spark, orders, caplog):
+    caplog.set_level(logging.INFO, logger="glue.keyed")
+    lake = glue_spark.lake()
+    writer = BatchWriter(lake)
+    three_rows_then_an_update_and_a_delete(spark, writer, orders)
+    # another process compacts: the rows the stream's key index knows are in other files, at other positions now
+    assert maintain(spark, OTHER, lake.database, [orders.table], 168) == {}
+    report = writer(orders.batch(spark, [message("u", 30, table=orders.table, after={**ROW, "id": 1, "note": "x"}),
+                                         message("c", 31, table=orders.table, after={**ROW, "id": 4})]), 2)
+    assert (report.tables, report.paused) == ({orders.table: 2}, {})
+    assert rows(spark, lake.table(orders.table)) == [(1, "x"), (2, "u"), (4, "n")]
+    assert "building the key index again" not in caplog.text  # it followed the compaction, reading only its files
+
+
+def test_a_commit_refused_for_a_compaction_committed_meanwhile_is_planned_again(spark, orders, caplog, monkeypatch):
     caplog.set_level(logging.INFO, logger="glue.job")
     lake = glue_spark.lake()
     writer = BatchWriter(lake)
     three_rows_then_an_update_and_a_delete(spark, writer, orders)
-    # another process compacts: the stream's catalog still holds the table as it was, so its next MERGE deletes
-    # from data files that are gone, and Iceberg refuses the commit
-    assert maintain(spark, OTHER, lake.database, [orders.table], 168) == {}
+    commit = IcebergTable.commit
+
+    def compacted_first(table, *args, **kwargs):
+        # another process compacts after the batch looked up its rows and before it commits: it deletes from data
+        # files that are gone, and Iceberg refuses the commit
+        monkeypatch.setattr(IcebergTable, "commit", commit)
+        assert maintain(spark, OTHER, lake.database, [orders.table], 168) == {}
+        return commit(table, *args, **kwargs)
+
+    monkeypatch.setattr(IcebergTable, "commit", compacted_first)
     report = writer(orders.batch(spark, [message("u", 30, table=orders.table, after={**ROW, "id": 1, "note": "x"}),
                                          message("c", 31, table=orders.table, after={**ROW, "id": 4})]), 2)
     assert "commit refused (org.apache.iceberg.exceptions.ValidationException" in caplog.text
