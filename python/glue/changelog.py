@@ -15,12 +15,15 @@ is appended.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from glue.contents import Partition, Position
+from glue.rowdelta import IcebergTable
 from glue.sqlnames import COMMON_PROPERTIES, tblproperties
 
 log = logging.getLogger(__name__)
@@ -38,8 +41,9 @@ COLUMNS = {
 IDENTITY = ("source_schema", "source_table", "commit_lsn", "lsn", "op", "key")
 
 
-def schema_id(value_schema: F.Column) -> F.Column:
-    return F.sha2(value_schema, 256)
+def schema_id(value_schema: str) -> str:
+    """A Connect schema's id: the SHA-256 of its text (as Spark's sha2 gives it)."""
+    return hashlib.sha256(value_schema.encode("utf-8")).hexdigest()
 
 
 def changelog_rows(events: DataFrame) -> DataFrame:
@@ -51,7 +55,7 @@ def changelog_rows(events: DataFrame) -> DataFrame:
         F.timestamp_millis("ts_ms").alias("event_ts"),
         # the commit's date in UTC (the session's time zone)
         F.to_date(source_ts).alias("event_date"),
-        "key", "old_key", "before", "after", schema_id(F.col("value_schema")).alias("schema_id"),
+        "key", "old_key", "before", "after", "schema_id",
         "topic", "partition", "offset", "kafka_timestamp",
     )
 
@@ -83,13 +87,50 @@ def logged_positions(spark: SparkSession, table: str) -> dict[str, dict[str, lis
     return json.loads(rows[0].positions) if rows else {}
 
 
-def _advance(positions: dict[str, dict[str, list[int]]], rows: list) -> dict[str, dict[str, list[int]]]:
+def _advance(positions: dict[str, dict[str, list[int]]], lasts: list[tuple[str, int, Position]]
+             ) -> dict[str, dict[str, list[int]]]:
     merged = {topic: dict(parts) for topic, parts in positions.items()}
-    for row in rows:
-        parts = merged.setdefault(row.topic, {})
-        latest = [row.last.commit_lsn, row.last.lsn]
-        parts[str(row.partition)] = max(parts.get(str(row.partition), latest), latest)
+    for topic, partition, last in lasts:
+        parts = merged.setdefault(topic, {})
+        parts[str(partition)] = max(parts.get(str(partition), list(last)), list(last))
     return merged
+
+
+class SchemaRegistry:
+    """The Connect schemas the change log's rows refer to (`cdc_schemas`: id, text), held by the job: their texts by
+    id (for a batch's tables and for the change log read back) and, as batches show them, their ids by hash
+    (glue.decode.schema_hash). A schema is registered before the first row that names it is appended."""
+
+    def __init__(self, table: str):
+        self.table = table
+        self.texts: dict[str, str] | None = None
+        self.ids: dict[int, str] = {}  # schema hash -> id
+        self._new: dict[str, str] = {}  # learnt, not registered yet
+
+    def load(self, spark: SparkSession) -> dict[str, str]:
+        if self.texts is None:
+            spark.sql(f"CREATE TABLE IF NOT EXISTS {self.table} (schema_id string, value_schema string, "
+                      "first_seen timestamp) USING iceberg " + tblproperties(COMMON_PROPERTIES))
+            self.texts = {r.schema_id: r.value_schema for r in spark.table(self.table).collect()}
+        return self.texts
+
+    def learn(self, spark: SparkSession, texts: dict[int, str]) -> None:
+        """Schemas a batch showed: {hash: text}."""
+        known = self.load(spark)
+        for h, text in texts.items():
+            sid = schema_id(text)
+            self.ids[h] = sid
+            if sid not in known:
+                known[sid] = text
+                self._new[sid] = text
+
+    def register(self, spark: SparkSession) -> None:
+        """Record the schemas learnt since the last time (a handful per schema change)."""
+        if self._new:
+            (spark.createDataFrame(list(self._new.items()), "schema_id string, value_schema string")
+             .withColumn("first_seen", F.current_timestamp())
+             .writeTo(self.table).append())
+            self._new.clear()
 
 
 class Changelog:
@@ -98,17 +139,18 @@ class Changelog:
 
     def __init__(self, table: str, schemas_table: str):
         self.table = table
-        self.schemas_table = schemas_table
+        self.registry = SchemaRegistry(schemas_table)
         self._positions: dict[str, dict[str, list[int]]] | None = None
-        self._schemas: set[str] | None = None
 
     def _load(self, spark: SparkSession) -> None:
         if self._positions is None:
             ensure_changelog(spark, self.table)
-            spark.sql(f"CREATE TABLE IF NOT EXISTS {self.schemas_table} (schema_id string, value_schema string, "
-                      "first_seen timestamp) USING iceberg " + tblproperties(COMMON_PROPERTIES))
-            self._schemas = {r.schema_id for r in spark.table(self.schemas_table).select("schema_id").collect()}
+            self.registry.load(spark)
             self._positions = logged_positions(spark, self.table)
+
+    def _after_logged(self, partition: Partition) -> bool:
+        logged = self._positions.get(partition.topic, {}).get(str(partition.partition))
+        return logged is None or partition.first > tuple(logged)
 
     def _placed_after_logged(self, spark: SparkSession, rows: DataFrame) -> DataFrame:
         """rows with `_after`: placed after the latest place logged for their topic partition."""
@@ -132,43 +174,54 @@ class Changelog:
                   .select(*IDENTITY).distinct())
         return earlier.join(logged, [earlier[c].eqNullSafe(logged[c]) for c in IDENTITY], "left_anti")
 
-    def append(self, spark: SparkSession, events: DataFrame, schemas: dict[str, str]) -> int:
-        """Append the events not yet in the change log; the number appended. schemas: {schema_id: Connect schema}
-        of the events (glue.job.table_batches found them)."""
+    def append(self, spark: SparkSession, events: DataFrame, partitions: list[Partition]) -> int:
+        """Append the events not yet in the change log; the number appended. partitions: the batch's topic
+        partitions (glue.contents), whose events' places say whether any can be logged already."""
         self._load(spark)
-        rows = self._placed_after_logged(spark, first_copies(changelog_rows(events))).persist()
+        placed = [p for p in partitions if p.first is not None]
+        if not placed:
+            return 0
+        rows = first_copies(changelog_rows(events))
+        if all(self._after_logged(p) for p in placed):  # a batch of new changes, the usual one
+            return self._write(spark, rows, [(p.topic, p.partition, p.last) for p in placed])
+        rows, new = self._placed_after_logged(spark, rows).persist(), None
         try:
             stats = (rows.groupBy("topic", "partition", "_after")
                      .agg(F.max(F.struct("commit_lsn", "lsn")).alias("last"), F.count("*").alias("n"),
                           F.collect_set("source_table").alias("tables")).collect())
-            earlier = [s for s in stats if not s._after]
-            if earlier:
-                fresh = self._not_logged(spark, rows, sorted({t for s in earlier for t in s.tables}))
-                new = rows.where(F.col("_after")).unionByName(fresh).drop("_after").persist()
-                appended = new.count()
-            else:
-                new, appended = rows.drop("_after"), sum(s.n for s in stats)
-            if appended:
-                self._register_schemas(spark, schemas)
-                positions = _advance(self._positions, stats)
-                (new.writeTo(self.table)
-                 .option(f"snapshot-property.{POSITIONS_PROPERTY}", json.dumps(positions, sort_keys=True))
-                 .append())
-                self._positions = positions
-            if earlier:
-                new.unpersist()
-            return appended
+            earlier = sorted({t for s in stats if not s._after for t in s.tables})
+            new = (rows.where(F.col("_after")).unionByName(self._not_logged(spark, rows, earlier)).drop("_after")
+                   .persist())
+            if not new.count():
+                return 0
+            return self._write(spark, new, [(s.topic, s.partition, (s["last"].commit_lsn, s["last"].lsn))
+                                            for s in stats])
         finally:
+            if new is not None:
+                new.unpersist()
             rows.unpersist()
 
-    def _register_schemas(self, spark: SparkSession, schemas: dict[str, str]) -> None:
-        """Record the Connect schemas not seen before (a handful per schema change), before the rows naming them."""
-        new = [(sid, schema) for sid, schema in schemas.items() if sid not in self._schemas]
-        if new:
-            (spark.createDataFrame(new, "schema_id string, value_schema string")
-             .withColumn("first_seen", F.current_timestamp())
-             .writeTo(self.schemas_table).append())
-            self._schemas.update(sid for sid, _ in new)
+    def _write(self, spark: SparkSession, rows: DataFrame, lasts: list[tuple[str, int, Position]]) -> int:
+        """Append `rows`, recording the latest place logged per topic partition; how many were appended."""
+        self.registry.register(spark)
+        positions = _advance(self._positions, lasts)
+        recorded = json.dumps(positions, sort_keys=True)
+        rows.writeTo(self.table).option(f"snapshot-property.{POSITIONS_PROPERTY}", recorded).append()
+        self._positions = positions
+        return _added_records(spark, self.table, recorded)
+
+
+def _added_records(spark: SparkSession, table: str, positions: str) -> int:
+    """The rows the append that recorded `positions` added (its snapshot's summary): none when it added none."""
+    iceberg = IcebergTable(spark, table).table
+    snapshot = iceberg.currentSnapshot()
+    while snapshot is not None:
+        summary = snapshot.summary()
+        if summary.get(POSITIONS_PROPERTY) == positions:
+            return int(summary.get("added-records") or 0)
+        parent = snapshot.parentId()
+        snapshot = None if parent is None else iceberg.snapshot(parent)
+    return 0
 
 
 def write_quarantine(quarantine: DataFrame, uri: str) -> int:

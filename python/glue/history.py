@@ -6,28 +6,31 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from glue.changelog import SchemaRegistry
 from glue.decode import EVENT_COLUMNS
 
 
 class History:
-    def __init__(self, changelog_table: str, schemas_table: str, ddl_topic: str | None):
+    def __init__(self, changelog_table: str, registry: SchemaRegistry, ddl_topic: str | None):
         self.changelog_table = changelog_table
-        self.schemas_table = schemas_table
+        self.registry = registry
         self.ddl_topic = ddl_topic
+
+    def schemas(self, spark: SparkSession) -> dict[str, str]:
+        """The Connect schema of each schema id the change log's rows name."""
+        return self.registry.load(spark)
 
     def events(self, spark: SparkSession, mirror: str) -> DataFrame:
         """Every logged event of the source tables `mirror` mirrors, and the DDL events naming them, as
         glue.decode.events_of gives a micro-batch's."""
         log = spark.table(self.changelog_table)
-        schemas = spark.table(self.schemas_table).select("schema_id", "value_schema")
         own = F.lower(F.col("source_table")) == mirror
         if self.ddl_topic:
             ddl_table = F.lower(F.get_json_object("after", "$.table_name")) == mirror
             own = (own & (F.col("topic") != self.ddl_topic)) | ((F.col("topic") == self.ddl_topic) & ddl_table)
-        rows = log.where(own).join(F.broadcast(schemas), "schema_id", "left")
-        return rows.select(
+        return log.where(own).select(
             "topic", "partition", "offset", "kafka_timestamp", "op", "commit_lsn", "lsn", "tx_id",
             F.unix_millis("source_ts").alias("source_ts_ms"), F.unix_millis("event_ts").alias("ts_ms"),
             "source_db", "source_schema", "source_table", "snapshot", "key",
-            F.lit(None).cast("string").alias("key_schema"), "old_key", "before", "after", "value_schema",
+            F.lit(None).cast("string").alias("key_schema"), "old_key", "before", "after", "schema_id",
         ).select(*EVENT_COLUMNS)

@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from glue import markers
 from glue.changelog import SCHEMAS_TABLE, Changelog, write_quarantine
+from glue.contents import Variant, contents
 from glue.control import DROPPED, Control, controls_of, is_control
-from glue.decode import events_of, parse, quarantine_of
+from glue.decode import events_of, parse, quarantine_of, schema_texts
 from glue.failures import is_conflict, is_transient, one_line
 from glue.history import History
 from glue.markers import Markers
-from glue.metrics import batch_record, offset_ranges, write_record
+from glue.metrics import batch_record, write_record
 from glue.options import JobOptions
 from glue.session import start_session
 from glue.sqlnames import q, table_ident
@@ -91,7 +92,7 @@ class BatchWriter:
         self.lake = lake
         self.changelog = Changelog(lake.table(lake.changelog_table), lake.table(SCHEMAS_TABLE))
         self.markers = Markers(lake.table(markers.TABLE))
-        history = History(lake.table(lake.changelog_table), lake.table(SCHEMAS_TABLE), lake.ddl_topic)
+        history = History(lake.table(lake.changelog_table), self.changelog.registry, lake.ddl_topic)
         self.mirrors = MirrorWriter(lake.catalog, lake.database, self.markers, history)
         self.states = TableStates(lake.state_uri)
         self.metrics_uri = metrics_uri
@@ -99,36 +100,45 @@ class BatchWriter:
     def __call__(self, batch: DataFrame, batch_id: int) -> BatchReport:
         started, started_at_ms = time.monotonic(), time.time_ns() // 1_000_000
         spark = batch.sparkSession
-        batch = batch.persist()
         ignored = (self.lake.heartbeat_topic,) if self.lake.heartbeat_topic else ()
-        parsed = parse(batch, ignored).persist()  # the JSON is parsed once, for the quarantine and every step after it
-        events, quarantine = events_of(parsed), quarantine_of(parsed)
+        parsed = parse(batch, ignored).persist()  # the JSON is parsed once, for every step after it
         try:
-            ranges = offset_ranges(batch)
+            found = contents(parsed)
+            steps = {"read": time.monotonic() - started}
             # a batch of heartbeats alone (an idle source) has nothing for the change log or a mirror: it only gives
             # the operator's requests and the paused mirrors their turn, at a fraction of a batch's fixed cost
-            news = any(r["topic"] not in ignored for r in ranges)
-            steps = {"read": time.monotonic() - started}
-            quarantined = write_quarantine(quarantine, self.lake.quarantine_uri) if news else 0
+            news = found.news()
+            quarantined = write_quarantine(quarantine_of(parsed), self.lake.quarantine_uri) if found.poison else 0
             steps["quarantine"] = time.monotonic() - started - sum(steps.values())
-            tables = table_batches(events) if news else []
-            appended = (self.changelog.append(spark, events, {k: v for tb in tables for k, v in tb.schemas.items()})
-                        if news else 0)
+            variants = self._identified(spark, batch, found.variants, ignored)
+            events = events_of(parsed, {v.schema_hash: v.schema_id for v in variants if v.schema_id})
+            tables = table_batches(variants, self.changelog.registry.texts or {})
+            appended = self.changelog.append(spark, events, found.partitions) if news else 0
             steps["changelog"] = time.monotonic() - started - sum(steps.values())
             merged, skipped, paused = self.mirror_tables(spark, events, tables, batch_id)
             steps["merge"] = time.monotonic() - started - sum(steps.values())
-            visible_at_ms = time.time_ns() // 1_000_000  # every MERGE of the batch is committed: readers see it
+            visible_at_ms = time.time_ns() // 1_000_000  # every mirror's commit is done: readers see the batch
             report = BatchReport(batch_id, sum(merged.values()), appended, quarantined, merged, skipped, paused,
                                  time.monotonic() - started)
         finally:
             self.mirrors.release()
             parsed.unpersist()
-            batch.unpersist()
         log.info("%s", report)
         if self.metrics_uri and news:
-            write_record(spark, self.metrics_uri, batch_record(batch_id, started_at_ms, visible_at_ms, ranges,
+            write_record(spark, self.metrics_uri, batch_record(batch_id, started_at_ms, visible_at_ms, found.ranges(),
                                                                appended, report.mirrored, steps, paused))
         return report
+
+    def _identified(self, spark: SparkSession, batch: DataFrame, variants: list[Variant],
+                    ignored: tuple[str, ...]) -> list[Variant]:
+        """The variants with their schema ids: a schema the job has not seen yet is read from the batch again."""
+        registry = self.changelog.registry
+        registry.load(spark)
+        new = sorted({v.schema_hash for v in variants if v.schema_hash is not None} - set(registry.ids))
+        if new:
+            registry.learn(spark, schema_texts(batch, new, ignored))
+        return [replace(v, schema_id=registry.ids[v.schema_hash]) if v.schema_hash is not None else v
+                for v in variants]
 
     def mirror_tables(self, spark: SparkSession, events: DataFrame, tables: list[TableBatch], batch_id: int
                       ) -> tuple[dict[str, int], dict[str, str], dict[str, str]]:

@@ -17,6 +17,7 @@ TRUNCATE's DELETE, a bulk MERGE, a column rewrite, the table created again) rebu
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -40,10 +41,15 @@ H1, H2 = "__h1", "__h2"
 NO_PLACE = -1  # a row stored before places were kept: any event is newer
 
 
-def hashes(key_cols: Sequence[str]) -> list[Column]:
+def hashes(key_cols: Sequence[str]) -> tuple[Column, Column]:
     """The two hashes a key is known by in the index, of its typed columns."""
+    return _hashes(tuple(key_cols))
+
+
+@functools.lru_cache(maxsize=256)
+def _hashes(key_cols: tuple[str, ...]) -> tuple[Column, Column]:
     cols = [F.col(q(k)) for k in key_cols]
-    return [F.xxhash64(*cols).alias(H1), F.hash(*cols).alias(H2)]
+    return F.xxhash64(*cols).alias(H1), F.hash(*cols).alias(H2)
 
 
 def collect_arrow(frame: DataFrame) -> pa.Table:
@@ -109,7 +115,7 @@ class KeyedMirrors:
         applies = ~found.hit | newer(commit_lsn, lsn, found.commit_lsn, found.lsn)
         applies &= ~self._deleted_later(spark, mirror, index, batch, found.hit)
         index.high_water = max(filter(None, [index.high_water, latest_place(commit_lsn, lsn)]), default=None)
-        upserts = applies & pc.not_equal(batch.column(OP), "d").to_numpy(zero_copy_only=False)
+        upserts = applies & pc.not_equal(batch.column(OP), "d").to_numpy()
         replaced = applies & found.hit
         if not (upserts.any() or replaced.any()):
             return
@@ -138,7 +144,7 @@ class KeyedMirrors:
             maybe &= ~newer(commit_lsn, lsn, *index.high_water)
         if not maybe.any():
             return maybe
-        keys = batch.column("__key").to_numpy(zero_copy_only=False)
+        keys = batch.column("__key").to_numpy()
         marked = self.markers.latest(spark, mirror, sorted(set(keys[maybe])))
         return maybe & np.array([k in marked and not newer(c, ln, *marked[k])
                                  for k, c, ln in zip(keys, commit_lsn, lsn, strict=True)], dtype=bool)

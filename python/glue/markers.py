@@ -12,6 +12,7 @@ older than `--delete-marker-retention-hours` (Kafka's retention, 7 days by defau
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -28,6 +29,11 @@ Position = tuple[int, int]
 
 def key_json(key_cols: Sequence[str]) -> Column:
     """A typed key as the text markers store it (the same text for the same key whatever the batch)."""
+    return _key_json(tuple(key_cols))
+
+
+@functools.lru_cache(maxsize=256)
+def _key_json(key_cols: tuple[str, ...]) -> Column:
     return F.to_json(F.struct(*[F.col(q(k)).alias(k) for k in key_cols]))
 
 
@@ -49,15 +55,17 @@ class Markers:
         self._frames: list[DataFrame] = []  # and from a bulk MERGE's deletes
 
     def _load(self, spark: SparkSession) -> dict[str, Position]:
-        if self._floors is None:
-            spark.sql(f"CREATE TABLE IF NOT EXISTS {self.table} ({COLUMNS}) USING iceberg PARTITIONED BY (mirror) "
-                      + tblproperties(COMMON_PROPERTIES))
-            rows = spark.sql(
-                f"SELECT mirror, max(struct(commit_lsn, lsn)) FILTER (WHERE key IS NULL) AS floor, "
-                f"max(struct(commit_lsn, lsn)) FILTER (WHERE key IS NOT NULL) AS last "
-                f"FROM {self.table} GROUP BY mirror").collect()
-            self._floors = {r.mirror: (r.floor.commit_lsn, r.floor.lsn) for r in rows if r.floor}
-            self._last = {r.mirror: (r["last"].commit_lsn, r["last"].lsn) for r in rows if r["last"]}
+        return self._floors if self._floors is not None else self._read(spark)
+
+    def _read(self, spark: SparkSession) -> dict[str, Position]:
+        spark.sql(f"CREATE TABLE IF NOT EXISTS {self.table} ({COLUMNS}) USING iceberg PARTITIONED BY (mirror) "
+                  + tblproperties(COMMON_PROPERTIES))
+        rows = spark.sql(
+            f"SELECT mirror, max(struct(commit_lsn, lsn)) FILTER (WHERE key IS NULL) AS floor, "
+            f"max(struct(commit_lsn, lsn)) FILTER (WHERE key IS NOT NULL) AS last "
+            f"FROM {self.table} GROUP BY mirror").collect()
+        self._floors = {r.mirror: (r.floor.commit_lsn, r.floor.lsn) for r in rows if r.floor}
+        self._last = {r.mirror: (r["last"].commit_lsn, r["last"].lsn) for r in rows if r["last"]}
         return self._floors
 
     def floor(self, spark: SparkSession, mirror: str) -> Position | None:

@@ -9,19 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession
 
 from glue.objects import write_json
-
-
-def offset_ranges(batch: DataFrame) -> list[dict[str, Any]]:
-    """First and last offset and the message count per topic partition of a batch of Kafka rows."""
-    rows = (batch.groupBy("topic", "partition")
-            .agg(F.min("offset").alias("first"), F.max("offset").alias("last"), F.count("*").alias("count"))
-            .collect())
-    return sorted(({"topic": r.topic, "partition": r.partition, "first": r.first, "last": r["last"],
-                    "count": r["count"]} for r in rows), key=lambda r: (r["topic"], r["partition"]))
 
 
 def batch_record(batch_id: int, started_at_ms: int, visible_at_ms: int, ranges: list[dict[str, Any]],

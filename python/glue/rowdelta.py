@@ -118,18 +118,21 @@ class IcebergTable:
             added = [f.location() for f in _each(snapshot.addedDataFiles(io_))]
         return Replaced(snapshot.snapshotId(), snapshot.operation(), removed, added)
 
-    def _store(self, rows: pa.Table, kind: str) -> str:
-        """Write `rows` as a new Parquet file in the table's data location; its path."""
+    def _store(self, rows: pa.Table, kind: str) -> tuple[str, int]:
+        """Write `rows` as a new Parquet file in the table's data location; its path and size."""
         path = self.table.locationProvider().newDataLocation(f"{kind}-{uuid.uuid4()}.parquet")
+        data = parquet_bytes(rows)
         out = self.table.io().newOutputFile(path).createOrOverwrite()
         try:
-            out.write(bytearray(parquet_bytes(rows)))
+            out.write(bytearray(data))
         finally:
             out.close()
-        return path
+        return path, len(data)
 
-    def _metrics(self, path: str, config):
-        return self.jvm.org.apache.iceberg.parquet.ParquetUtil.fileMetrics(self.table.io().newInputFile(path), config)
+    def _metrics(self, path: str, size: int, config):
+        """The file's metrics (row count, column sizes and bounds), from its footer."""
+        return self.jvm.org.apache.iceberg.parquet.ParquetUtil.fileMetrics(self.table.io().newInputFile(path, size),
+                                                                            config)
 
     def commit(self, rows: pa.Table | None, deletes: pa.Table | None, base: int | None,
                properties: dict[str, str]) -> tuple[int, str | None]:
@@ -140,18 +143,18 @@ class IcebergTable:
         delta = self.table.newRowDelta()
         data_path = None
         if rows is not None and rows.num_rows:
-            data_path = self._store(rows, "rows")
-            size = self.table.io().newInputFile(data_path).getLength()
+            data_path, size = self._store(rows, "rows")
             delta.addRows(iceberg.DataFiles.builder(spec).withPath(data_path).withFormat(parquet)
                           .withFileSizeInBytes(size)
-                          .withMetrics(self._metrics(data_path, iceberg.MetricsConfig.forTable(self.table))).build())
+                          .withMetrics(self._metrics(data_path, size, iceberg.MetricsConfig.forTable(self.table)))
+                          .build())
         if deletes is not None and deletes.num_rows:
             deletes = deletes.sort_by([("file_path", "ascending"), ("pos", "ascending")]).cast(POSITION_DELETES)
-            path = self._store(deletes, "deletes")
-            size = self.table.io().newInputFile(path).getLength()
+            path, size = self._store(deletes, "deletes")
             delta.addDeletes(iceberg.FileMetadata.deleteFileBuilder(spec).ofPositionDeletes().withPath(path)
                              .withFormat(parquet).withFileSizeInBytes(size)
-                             .withMetrics(self._metrics(path, iceberg.MetricsConfig.forPositionDelete(self.table)))
+                             .withMetrics(self._metrics(path, size,
+                                                        iceberg.MetricsConfig.forPositionDelete(self.table)))
                              .build())
             referenced = self.jvm.java.util.ArrayList()
             for file_path in deletes.column("file_path").unique().to_pylist():

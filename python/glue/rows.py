@@ -9,6 +9,7 @@ stops the table (glue.tables) rather than storing NULL or another value.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame
@@ -88,11 +89,19 @@ def typed_changes(events: DataFrame, key_cols: Sequence[str], specs: Sequence[Co
     targets: the mirror's type per column where it is not the spec's. Key values come from the message key, else
     from the row image (`before` for a delete).
     """
-    targets = targets or {}
-    by_name = {s.name: s for s in specs}
-    missing = [k for k in key_cols if k not in by_name]
+    missing = [k for k in key_cols if k not in {s.name for s in specs}]
     if missing:
-        raise ValueError(f"key columns {missing} are not in the row schema ({sorted(by_name)})")
+        raise ValueError(f"key columns {missing} are not in the row schema ({sorted(s.name for s in specs)})")
+    return events.select(*_typed_columns(tuple(key_cols), tuple(specs), tuple(sorted((targets or {}).items()))))
+
+
+# Building a table's expressions is hundreds of calls into the JVM: they are built once per shape of the table and
+# reused by every batch (a column expression names columns, whatever DataFrame it is applied to).
+@functools.lru_cache(maxsize=256)
+def _typed_columns(key_cols: tuple[str, ...], specs: tuple[ColumnSpec, ...],
+                   target_items: tuple[tuple[str, str], ...]) -> tuple[Column, ...]:
+    targets = dict(target_items)
+    by_name = {s.name: s for s in specs}
     after = F.from_json("after", "map<string,string>")
     before = F.from_json("before", "map<string,string>")
     key = F.from_json("key", "map<string,string>")
@@ -126,7 +135,7 @@ def typed_changes(events: DataFrame, key_cols: Sequence[str], specs: Sequence[Co
         F.coalesce(*lost, F.lit(None).cast("string")).alias(LOSSY),
         F.array_compact(F.array(*toasted, F.lit(None).cast("string"))).alias(TOASTED),
     ]
-    return events.select(*out)
+    return tuple(out)
 
 
 def inferred_specs(json_rows: DataFrame) -> list[ColumnSpec]:

@@ -14,7 +14,7 @@ mirror's error: glue.job pauses that mirror alone and the others go on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow.compute as pc
@@ -22,10 +22,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from glue import columns, rows, schema
-from glue.changelog import schema_id
 from glue.columns import ColumnSpec
+from glue.contents import Variant, variant_aggregates, variant_of
 from glue.control import ALTERED, CREATED, DROPPED, TRUNCATED, Control, controls_of, is_control, mirror_table_name
-from glue.decode import TRUNCATE
 from glue.history import History
 from glue.keyed import KeyedMirrors, tuples
 from glue.markers import Markers, Position, key_json, newer
@@ -36,7 +35,6 @@ from glue.sqlnames import q
 
 log = logging.getLogger(__name__)
 
-_SPECIALS = '"(' + "|".join(columns.NUMERIC_SPECIALS) + ')"'
 # A table's share of a batch larger than this is applied with Spark's MERGE (which reads the mirror but works in
 # parallel) rather than through the key index (which holds the batch's net changes in the driver): a catch-up from
 # the change log, a rebuild. A micro-batch is at most --max-offsets-per-trigger (50,000) messages.
@@ -58,7 +56,6 @@ class TableBatch:
     events: int = 0
     schemaless: bool = False
     specials: bool = False  # a numeric NaN or Infinity somewhere in the row images
-    schemas: dict[str, str] = field(default_factory=dict)  # schema_id -> Connect schema
     truncates: int = 0
     topics: set[str] = field(default_factory=set)
     placeholders: bool = False  # an unchanged-TOAST placeholder somewhere in the row images
@@ -74,42 +71,33 @@ class TableBatch:
             set(data_cols) <= {s.name for s in version} for version in self.versions)
 
 
-def table_batches(events: DataFrame) -> list[TableBatch]:
-    """The tables of some events with their keys and schema versions (a small aggregate collected to the driver)."""
-    variants = (
-        events.groupBy("source_schema", "source_table", schema_id(F.col("value_schema")).alias("schema_id"))
-        .agg(F.first("value_schema", ignorenulls=True).alias("value_schema"),
-             F.first("key_schema", ignorenulls=True).alias("key_schema"),
-             F.first("key", ignorenulls=True).alias("key"),
-             F.min(F.struct("commit_lsn", "lsn")).alias("first"),
-             F.max(F.struct("commit_lsn", "lsn")).alias("last"),
-             F.max(F.coalesce(F.col("after").rlike(_SPECIALS), F.lit(False))).alias("specials"),
-             F.max(F.coalesce(F.col("after").rlike(columns.PLACEHOLDER_PATTERN), F.lit(False))).alias("placeholders"),
-             F.count_if(F.col("op") == TRUNCATE).alias("truncates"),
-             F.collect_set("topic").alias("topics"),
-             F.count("*").alias("n"))
-        .orderBy("last")
-        .collect()
-    )
+def table_batches(variants: list[Variant], schemas: Mapping[str, str]) -> list[TableBatch]:
+    """The tables of a batch's variants (glue.contents) with their keys and schema versions, oldest first.
+    schemas: the Connect schema of each schema id (glue.changelog.SchemaRegistry)."""
     tables: dict[tuple[str, str], TableBatch] = {}
-    for v in variants:
+    for v in sorted(variants, key=lambda v: v.last):
         tb = tables.setdefault((v.source_schema, v.source_table), TableBatch(v.source_schema, v.source_table))
-        tb.events += v.n
+        tb.events += v.events
         tb.truncates += v.truncates
         tb.topics.update(v.topics)
         tb.specials |= v.specials
         tb.placeholders |= v.placeholders
-        tb.first = min(tb.first or (v.first.commit_lsn, v.first.lsn), (v.first.commit_lsn, v.first.lsn))
-        if v.truncates == v.n:  # a TRUNCATE's schema describes no row
+        tb.first = min(tb.first or v.first, v.first)
+        if v.truncates == v.events:  # a TRUNCATE's schema describes no row
             continue
         if not tb.key_cols:
             tb.key_cols = columns.key_columns(v.key_schema, v.key)
-        if v.value_schema:
-            tb.versions.append(columns.specs_from_envelope_schema(v.value_schema))
-            tb.schemas[v.schema_id] = v.value_schema
+        if v.schema_id:
+            tb.versions.append(columns.specs_from_envelope_schema(schemas[v.schema_id]))
         else:
             tb.schemaless = True
     return list(tables.values())
+
+
+def event_variants(events: DataFrame) -> list[Variant]:
+    """The variants of change events read back from the change log (glue.history): one aggregate."""
+    rows = events.groupBy("source_schema", "source_table", "schema_id").agg(*variant_aggregates()).collect()
+    return [variant_of(r, r.schema_id) for r in rows]
 
 
 def _events_of(events: DataFrame, tb: TableBatch) -> DataFrame:
@@ -121,7 +109,7 @@ def table_specs(events: DataFrame, tb: TableBatch, mirror: Mirror | None) -> lis
     column older events carry but the newest does not was dropped or renamed)."""
     versions = list(tb.versions)
     if tb.schemaless:
-        images = _events_of(events, tb).where(F.col("value_schema").isNull())
+        images = _events_of(events, tb).where(F.col("schema_id").isNull())
         images = images.select(F.col("after").alias("j")).union(images.select(F.col("before").alias("j")))
         # embedded schemas, when some events have them, say more than inference
         versions.insert(0, rows.inferred_specs(images))
@@ -231,7 +219,7 @@ class MirrorWriter:
                 self._delete_before(spark, mirror, floor)
         data = events.where(~is_control(ddl_topic) & after(floor))
         applied = 0
-        for tb in table_batches(data):
+        for tb in table_batches(event_variants(data), self.history.schemas(spark)):
             if tb.key_cols:
                 applied += self._merge(spark, mirror, _events_of(data, tb), tb, bulk=True)
         log.info("%s: %d events applied from the change log", mirror, applied)

@@ -10,10 +10,11 @@ import glue_spark
 from glue import decode as d
 from glue.columns import specs_from_envelope_schema
 from glue.rows import typed_changes
-from glue_events import ORDERS, SNAPSHOT, kafka_rows, message, tombstone, truncate
+from glue_events import ORDERS, SNAPSHOT, envelope_schema, kafka_rows, message, tombstone, truncate
 
 ROW = {"id": 1, "amount": "12.50", "created_at": "2026-11-27T02:10:21.277747Z", "day": 20419,
        "doc": '{"a": [1, 2]}', "paid": True, "qty": 3, "note": "first"}
+ORDERS_SPECS = specs_from_envelope_schema(json.dumps(envelope_schema("orders", ORDERS)))
 
 
 @pytest.fixture(scope="session")
@@ -34,13 +35,20 @@ def test_envelope_with_embedded_schema_is_decoded(spark):
     assert event.source_ts_ms and event.ts_ms == event.source_ts_ms + 150
     assert json.loads(event.key) == {"id": 1}
     assert json.loads(event.after) == ROW and event.before is None
-    assert specs_from_envelope_schema(event.value_schema)[1].sql_type == "decimal(12,2)"
+
+
+def test_a_parsed_batch_keeps_a_hash_of_each_schema_and_finds_its_text_again(spark):
+    batch = kafka_rows(spark, [message("c", 100, after=ROW), message("c", 101, after={**ROW, "id": 2})])
+    hashes = {r.schema_hash for r in d.parse(batch).collect()}
+    assert len(hashes) == 1  # one schema, however many messages
+    (text,) = d.schema_texts(batch, list(hashes)).values()
+    assert specs_from_envelope_schema(text)[1].sql_type == "decimal(12,2)"
 
 
 def test_envelope_without_schema_is_decoded(spark):
     (event,), quarantine = decoded(spark, [message("u", 101, before=ROW, after=ROW, schemas=False)])
     assert quarantine == []
-    assert (event.op, event.lsn, event.value_schema, event.key_schema) == ("u", 101, None, None)
+    assert (event.op, event.lsn, event.schema_id, event.key_schema) == ("u", 101, None, None)
     assert json.loads(event.key) == {"id": 1} and json.loads(event.before) == ROW
 
 
@@ -69,7 +77,7 @@ def test_an_unknown_op_is_quarantined(spark):
 
 def test_typed_changes_are_exact_decimals_utc_timestamps_and_dates(spark):
     events, _ = d.decode(kafka_rows(spark, [message("c", 100, after=ROW)]))
-    typed = typed_changes(events, ["id"], specs_from_envelope_schema(events.first().value_schema))
+    typed = typed_changes(events, ["id"], ORDERS_SPECS)
     (row,) = typed.collect()
     assert row.amount == Decimal("12.50")
     # collected timestamps are in the driver's local time: compare in UTC through Spark instead
@@ -83,7 +91,7 @@ def test_typed_changes_are_exact_decimals_utc_timestamps_and_dates(spark):
 def test_typed_changes_flag_the_toast_placeholder_to_keep(spark):
     after = {**ROW, "note": "__debezium_unavailable_value"}
     events, _ = d.decode(kafka_rows(spark, [message("u", 100, after=after, fields=ORDERS)]))
-    (row,) = typed_changes(events, ["id"], specs_from_envelope_schema(events.first().value_schema)).collect()
+    (row,) = typed_changes(events, ["id"], ORDERS_SPECS).collect()
     assert row["__keep__note"] is True and row.note is None and row["__keep__amount"] is False
 
 

@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 
 import glue_spark
+from glue.contents import contents
+from glue.decode import parse
 from glue.job import BatchWriter
-from glue.metrics import batch_record, offset_ranges, record_uri
+from glue.metrics import batch_record, record_uri
 from glue.options import JobOptions
 from glue_events import Topic, kafka_rows, message, tombstone, unique
 
@@ -36,7 +38,7 @@ def test_offset_ranges_are_per_topic_partition(spark):
     a, b = Topic(unique("orders")), Topic(unique("customers"), partition=2)
     a.batch(spark, [message("c", 1, after=ROW)] * 3)  # offsets 0..2 of an earlier batch
     batch = a.batch(spark, [message("c", 2, after=ROW)] * 2).union(b.batch(spark, [message("c", 3, after=ROW)]))
-    assert offset_ranges(batch) == [  # sorted by topic: shop.shop.customers_* first
+    assert contents(parse(batch)).ranges() == [  # sorted by topic: shop.shop.customers_* first
         {"topic": b.name, "partition": 2, "first": 0, "last": 0, "count": 1},
         {"topic": a.name, "partition": 0, "first": 3, "last": 4, "count": 2},
     ]
