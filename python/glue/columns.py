@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import uuid
 from dataclasses import dataclass
 
@@ -36,10 +35,9 @@ _UNAVAILABLE_BYTES = UNAVAILABLE.encode("ascii")
 _UNAVAILABLE_TEXT = json.dumps(UNAVAILABLE)
 _UNAVAILABLE_MAP = json.dumps({UNAVAILABLE: UNAVAILABLE}, separators=(",", ":"))
 _UNAVAILABLE_UUID = str(uuid.UUID(bytes=hashlib.md5(_UNAVAILABLE_BYTES).digest(), version=3))
-# finds the placeholder, in any of those forms, in a row image's JSON text
-PLACEHOLDER_PATTERN = "|".join(re.escape(form) for form in (
-    UNAVAILABLE, base64.b64encode(_UNAVAILABLE_BYTES).decode("ascii"), ",".join(str(b) for b in _UNAVAILABLE_BYTES),
-    _UNAVAILABLE_UUID))
+# what the placeholder looks like, in any of those forms, inside a row image's JSON text
+PLACEHOLDER_TEXTS = (UNAVAILABLE, base64.b64encode(_UNAVAILABLE_BYTES).decode("ascii"),
+                     ",".join(str(b) for b in _UNAVAILABLE_BYTES), _UNAVAILABLE_UUID)
 
 # Logical types (the Connect schema's "name") that decide the column type regardless of the physical type.
 _LOGICAL: dict[str, tuple[str, str]] = {

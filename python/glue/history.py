@@ -3,6 +3,8 @@ record; the mirrors derive from it), and where a value no event of a batch carri
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -15,6 +17,8 @@ class History:
         self.changelog_table = changelog_table
         self.registry = registry
         self.ddl_topic = ddl_topic
+        # called before the change log is read: the job appends a batch's own events then, if not done yet
+        self.before_read: Callable[[], object] = lambda: None
 
     def schemas(self, spark: SparkSession) -> dict[str, str]:
         """The Connect schema of each schema id the change log's rows name."""
@@ -22,7 +26,8 @@ class History:
 
     def events(self, spark: SparkSession, mirror: str) -> DataFrame:
         """Every logged event of the source tables `mirror` mirrors, and the DDL events naming them, as
-        glue.decode.events_of gives a micro-batch's."""
+        glue.decode.events_of gives a micro-batch's (the batch's own events among them)."""
+        self.before_read()
         log = spark.table(self.changelog_table)
         own = F.lower(F.col("source_table")) == mirror
         if self.ddl_topic:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -11,8 +12,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from glue import markers
+from glue.backlog import Backlog
 from glue.changelog import SCHEMAS_TABLE, Changelog, write_quarantine
-from glue.contents import Variant, contents
+from glue.contents import Contents, Variant, contents
 from glue.control import DROPPED, Control, controls_of, is_control
 from glue.decode import events_of, parse, quarantine_of, schema_texts
 from glue.failures import is_conflict, is_transient, one_line
@@ -82,20 +84,50 @@ class BatchReport:
         return text
 
 
+@dataclass(frozen=True)
+class Pace:
+    """When the next micro-batch starts. A busy stream's batches run back to back, so a change waits at most for the
+    batch running when it arrives and its own; a quiet one's start `interval` apart, so an idle source costs a batch's
+    fixed work every `interval` rather than all the time. A quiet batch's wait ends early once `busy_messages` more
+    have arrived (the backlog, polled every `probe_seconds`): a burst does not wait for the quiet pace."""
+
+    interval: float
+    busy_messages: int
+    backlog: Backlog | None = None
+    probe_seconds: float = 0.25
+
+    def wait(self, started: float, messages: int) -> None:
+        """After a batch that began at `started` (time.monotonic) and found `messages`."""
+        if messages >= self.busy_messages:
+            return
+        deadline = started + self.interval
+        try:
+            since = self.backlog.ends() if self.backlog else None
+            while (left := deadline - time.monotonic()) > 0:
+                time.sleep(min(self.probe_seconds, left) if since is not None else left)
+                if since is not None and self.backlog.arrived_since(since) >= self.busy_messages:
+                    return
+        except Exception as error:  # the batch itself will find out what is wrong with Kafka
+            log.warning("could not look at Kafka's backlog (%s): waiting the quiet pace", one_line(error))
+            time.sleep(max(0.0, deadline - time.monotonic()))
+
+
 class BatchWriter:
     """What each micro-batch does to the lake: quarantine, change log, mirror tables (the foreachBatch function).
 
     metrics_uri: where each batch records its Kafka offsets and when its changes became visible (glue.metrics).
+    pace: when the next batch starts (none: as soon as Spark runs it).
     """
 
-    def __init__(self, lake: Lake, metrics_uri: str | None = None):
+    def __init__(self, lake: Lake, metrics_uri: str | None = None, pace: Pace | None = None):
         self.lake = lake
         self.changelog = Changelog(lake.table(lake.changelog_table), lake.table(SCHEMAS_TABLE))
         self.markers = Markers(lake.table(markers.TABLE))
-        history = History(lake.table(lake.changelog_table), self.changelog.registry, lake.ddl_topic)
-        self.mirrors = MirrorWriter(lake.catalog, lake.database, self.markers, history)
+        self.history = History(lake.table(lake.changelog_table), self.changelog.registry, lake.ddl_topic)
+        self.mirrors = MirrorWriter(lake.catalog, lake.database, self.markers, self.history)
         self.states = TableStates(lake.state_uri)
         self.metrics_uri = metrics_uri
+        self.pace = pace
 
     def __call__(self, batch: DataFrame, batch_id: int) -> BatchReport:
         started, started_at_ms = time.monotonic(), time.time_ns() // 1_000_000
@@ -113,21 +145,35 @@ class BatchWriter:
             variants = self._identified(spark, batch, found.variants, ignored)
             events = events_of(parsed, {v.schema_hash: v.schema_id for v in variants if v.schema_id})
             tables = table_batches(variants, self.changelog.registry.texts or {})
-            appended = self.changelog.append(spark, events, found.partitions) if news else 0
-            steps["changelog"] = time.monotonic() - started - sum(steps.values())
+            # The change log is appended after the mirrors, so their changes are visible sooner, unless a mirror reads
+            # it back (a rebuild, a catch-up), which then appends it first (glue.history).
+            log_changes = functools.cache(lambda: self._log(spark, events, found, steps) if news else 0)
+            self.history.before_read = log_changes
+            mirroring = time.monotonic()
             merged, skipped, paused = self.mirror_tables(spark, events, tables, batch_id)
-            steps["merge"] = time.monotonic() - started - sum(steps.values())
+            steps["merge"] = time.monotonic() - mirroring
             visible_at_ms = time.time_ns() // 1_000_000  # every mirror's commit is done: readers see the batch
+            appended = log_changes()
+            self.markers.flush(spark)  # what protects later batches from older events, not what readers see
             report = BatchReport(batch_id, sum(merged.values()), appended, quarantined, merged, skipped, paused,
                                  time.monotonic() - started)
         finally:
+            self.history.before_read = lambda: None
             self.mirrors.release()
             parsed.unpersist()
         log.info("%s", report)
         if self.metrics_uri and news:
             write_record(spark, self.metrics_uri, batch_record(batch_id, started_at_ms, visible_at_ms, found.ranges(),
                                                                appended, report.mirrored, steps, paused))
+        if self.pace:
+            self.pace.wait(started, sum(p.count for p in found.partitions))
         return report
+
+    def _log(self, spark: SparkSession, events: DataFrame, found: Contents, steps: dict[str, float]) -> int:
+        started = time.monotonic()
+        appended = self.changelog.append(spark, events, found.partitions)
+        steps["changelog"] = time.monotonic() - started
+        return appended
 
     def _identified(self, spark: SparkSession, batch: DataFrame, variants: list[Variant],
                     ignored: tuple[str, ...]) -> list[Variant]:
@@ -186,7 +232,6 @@ class BatchWriter:
                 paused[mirror] = self.states.paused[mirror].reason
             else:
                 merged[mirror] = applied
-        self.markers.flush(spark)
         return merged, skipped, paused
 
     def _retried(self, spark: SparkSession, mirror: str, data: DataFrame, tbs: Sequence[TableBatch],
@@ -252,18 +297,23 @@ def read_kafka(spark: SparkSession, opts: JobOptions) -> DataFrame:
         .option("includeHeaders", "true")
         # a topic deleted and re-created restarts its offsets: go on rather than stop every table (glue.changelog)
         .option("failOnDataLoss", "false")
+        # a topic partition's share of a batch is read and parsed by every core, not one
+        .option("minPartitions", str(spark.sparkContext.defaultParallelism))
         .load()
     )
 
 
 def start(spark: SparkSession, opts: JobOptions) -> StreamingQuery:
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {q(opts.catalog_name)}.{q(opts.database)}")
+    lake = Lake.of(opts)
+    ignored = (lake.heartbeat_topic,) if lake.heartbeat_topic else ()
     return (
         read_kafka(spark, opts).writeStream
-        .foreachBatch(BatchWriter(Lake.of(opts), opts.metrics_uri))
+        .foreachBatch(BatchWriter(lake, opts.metrics_uri,
+                                  Pace(opts.trigger_seconds, opts.busy_messages, Backlog(spark, opts, ignored))))
         .queryName("cdc-to-lake")
         .option("checkpointLocation", opts.checkpoint_uri)
-        .trigger(processingTime=f"{opts.trigger_seconds} seconds")
+        .trigger(processingTime="0 seconds")  # each batch decides when the next starts (Pace)
         .start()
     )
 

@@ -8,10 +8,11 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from glue.jvm import java_class
+
 
 def _fs(spark: SparkSession, uri: str):
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
+    path = java_class(spark, "org.apache.hadoop.fs.Path")(uri)
     return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
 
 
@@ -31,7 +32,7 @@ def read_text(spark: SparkSession, uri: str) -> str | None:
         return None
     stream = fs.open(path)
     try:
-        return spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        return java_class(spark, "org.apache.commons.io.IOUtils").toString(stream, "UTF-8")
     finally:
         stream.close()
 

@@ -41,7 +41,9 @@ OPTIONS: dict[str, str] = {
     "catalog-user": "user of the jdbc catalog",
     "database": "namespace of the mirror tables and the change log (a Glue database on AWS)",
     "changelog-table": "name of the change log table (default: cdc_changelog)",
-    "trigger-seconds": "micro-batch interval (default: 5)",
+    "trigger-seconds": "how often a micro-batch starts while the stream is quiet (default: 5)",
+    "busy-messages": "a micro-batch that found at least this many messages is followed at once by the next, a "
+                     "smaller one waits until --trigger-seconds after it began (default: 500)",
     "starting-offsets": "where a new checkpoint starts: earliest or latest (default: earliest)",
     "max-offsets-per-trigger": "cap on the messages of one micro-batch (default: 50000)",
     "maintenance-interval-seconds": "the maintenance job (maintain_lake.py): a round every N seconds, 0: one round "
@@ -73,6 +75,7 @@ class JobOptions:
     catalog_password: str | None = None
     changelog_table: str = "cdc_changelog"
     trigger_seconds: int = 5
+    busy_messages: int = 500
     starting_offsets: str = "earliest"
     max_offsets_per_trigger: int = 50000
     maintenance_interval_seconds: int = 0
@@ -128,6 +131,7 @@ class JobOptions:
             catalog_password=env.get(PASSWORD_ENV),
             changelog_table=values.get("changelog-table", "cdc_changelog"),
             trigger_seconds=int(values.get("trigger-seconds", 5)),
+            busy_messages=int(values.get("busy-messages", 500)),
             starting_offsets=values.get("starting-offsets", "earliest"),
             max_offsets_per_trigger=int(values.get("max-offsets-per-trigger", 50000)),
             maintenance_interval_seconds=int(values.get("maintenance-interval-seconds", 0)),

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
+from glue.jvm import java_class
+
 # Iceberg's reserved field ids of a position delete file's columns
 FILE_PATH_ID, POS_ID = 2147483546, 2147483545
 PRIMITIVES = {
@@ -80,8 +82,11 @@ class IcebergTable:
 
     def __init__(self, spark: SparkSession, name: str):
         self.spark, self.name = spark, name
-        self.jvm = spark.sparkContext._jvm
-        self.table = self.jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark._jsparkSession, name)
+        self.table = self._java("spark.Spark3Util").loadIcebergTable(spark._jsparkSession, name)
+
+    def _java(self, name: str):
+        """A class of Iceberg's (org.apache.iceberg.<name>)."""
+        return java_class(self.spark, f"org.apache.iceberg.{name}")
 
     def refresh(self) -> IcebergTable:
         self.table.refresh()
@@ -96,7 +101,7 @@ class IcebergTable:
         return None if current is None else current.snapshotId()
 
     def arrow_schema(self) -> pa.Schema:
-        return arrow_schema(self.jvm.org.apache.iceberg.SchemaParser.toJson(self.table.schema()))
+        return arrow_schema(self._java("SchemaParser").toJson(self.table.schema()))
 
     def snapshots_after(self, snapshot_id: int | None) -> list[Replaced] | None:
         """The snapshots committed after `snapshot_id`, oldest first; None when it is no longer an ancestor of the
@@ -131,32 +136,30 @@ class IcebergTable:
 
     def _metrics(self, path: str, size: int, config):
         """The file's metrics (row count, column sizes and bounds), from its footer."""
-        return self.jvm.org.apache.iceberg.parquet.ParquetUtil.fileMetrics(self.table.io().newInputFile(path, size),
-                                                                            config)
+        return self._java("parquet.ParquetUtil").fileMetrics(self.table.io().newInputFile(path, size), config)
 
     def commit(self, rows: pa.Table | None, deletes: pa.Table | None, base: int | None,
                properties: dict[str, str]) -> tuple[int, str | None]:
         """Commit new rows (in the table's schema) and position deletes (file_path, pos) in one snapshot, refused if
         a data file the deletes name is gone; (the new snapshot's id, the new data file's path)."""
-        iceberg = self.jvm.org.apache.iceberg
-        spec, parquet = self.table.spec(), iceberg.FileFormat.PARQUET
+        spec, parquet = self.table.spec(), self._java("FileFormat").PARQUET
         delta = self.table.newRowDelta()
         data_path = None
         if rows is not None and rows.num_rows:
             data_path, size = self._store(rows, "rows")
-            delta.addRows(iceberg.DataFiles.builder(spec).withPath(data_path).withFormat(parquet)
+            delta.addRows(self._java("DataFiles").builder(spec).withPath(data_path).withFormat(parquet)
                           .withFileSizeInBytes(size)
-                          .withMetrics(self._metrics(data_path, size, iceberg.MetricsConfig.forTable(self.table)))
+                          .withMetrics(self._metrics(data_path, size, self._java("MetricsConfig").forTable(self.table)))
                           .build())
         if deletes is not None and deletes.num_rows:
             deletes = deletes.sort_by([("file_path", "ascending"), ("pos", "ascending")]).cast(POSITION_DELETES)
             path, size = self._store(deletes, "deletes")
-            delta.addDeletes(iceberg.FileMetadata.deleteFileBuilder(spec).ofPositionDeletes().withPath(path)
+            delta.addDeletes(self._java("FileMetadata").deleteFileBuilder(spec).ofPositionDeletes().withPath(path)
                              .withFormat(parquet).withFileSizeInBytes(size)
                              .withMetrics(self._metrics(path, size,
-                                                        iceberg.MetricsConfig.forPositionDelete(self.table)))
+                                                        self._java("MetricsConfig").forPositionDelete(self.table)))
                              .build())
-            referenced = self.jvm.java.util.ArrayList()
+            referenced = java_class(self.spark, "java.util.ArrayList")()
             for file_path in deletes.column("file_path").unique().to_pylist():
                 referenced.add(file_path)
             delta.validateDataFilesExist(referenced)

@@ -86,6 +86,7 @@ def spark_conf(opts: JobOptions) -> dict[str, str]:
 def start_session(argv: Sequence[str], program: str) -> tuple[JobOptions, SparkSession]:
     """A job's start: logging, its options from `argv` (a bad one ends the program with one line), its session."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # a line per call from the JVM (each micro-batch) otherwise
     try:
         opts = parse_args(argv)
     except ValueError as e:
