@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bench against the local stack (default)")
+    run.add_argument("--idle-rate", type=positive(float), default=d.idle_rate, metavar="R",
+                     help=f"changes/s of the idle phase (default {d.idle_rate:g}, the stack's producer)")
+    run.add_argument("--idle-seconds", type=positive(float), default=d.idle_seconds, metavar="S",
+                     help=f"length of the idle phase (default {d.idle_seconds:g})")
     run.add_argument("--steady-rate", type=positive(float), default=d.steady_rate, metavar="R",
                      help=f"changes/s of the steady phase (default {d.steady_rate:g})")
     run.add_argument("--steady-seconds", type=positive(float), default=d.steady_seconds, metavar="S",
@@ -129,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bench.config import Stack
     from bench.run import run
 
-    options = Options(steady_rate=args.steady_rate, steady_seconds=args.steady_seconds,
+    options = Options(idle_rate=args.idle_rate, idle_seconds=args.idle_seconds,
+                      steady_rate=args.steady_rate, steady_seconds=args.steady_seconds,
                       steady_txn_size=args.steady_txn_size, max_count=args.max_count, max_txn_size=args.max_txn_size,
                       drain_count=args.drain_count, repeat=args.repeat, max_repeat=args.max_repeat, seed=args.seed,
                       phases=args.phases, table_sizes=args.table_sizes, table_load_seconds=args.table_load_seconds,

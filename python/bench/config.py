@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Options:
+    idle_rate: float = 50.0          # changes/s of the idle phase: the stack's own producer's rate
+    idle_seconds: float = 60.0
     steady_rate: float = 1000.0      # changes/s of the steady phase
     steady_seconds: float = 60.0
     steady_txn_size: int = 10        # producer --max-txn-size: each transaction holds 1..K changes
@@ -25,7 +27,7 @@ class Options:
     repeat: int = 3                  # runs of the steady phase; the report gives medians
     max_repeat: int = 1              # runs of the maximum-rate phase
     seed: int = 42
-    phases: tuple[str, ...] = ("steady", "max", "debezium-drain", "job-drain", "table-size")
+    phases: tuple[str, ...] = ("idle", "steady", "max", "debezium-drain", "job-drain", "table-size")
     table_sizes: tuple[int, ...] = (100_000, 1_000_000, 10_000_000)  # orders rows of the table-size phase's runs
     table_load_seconds: float = 3600.0  # all the table-size phase's loads together: a size not reached is stated
     peer: bool = True                # also run the phases through Apache Iceberg's Kafka Connect sink

@@ -26,6 +26,8 @@ log = logging.getLogger("bench")
 
 def workloads(options: Options) -> dict[str, Workload]:
     return {
+        "idle": Workload("idle", options.idle_rate, options.steady_txn_size, options.seed,
+                         seconds=options.idle_seconds),
         "steady": Workload("steady", options.steady_rate, options.steady_txn_size, options.seed,
                            seconds=options.steady_seconds),
         "max": Workload("max", 0, options.max_txn_size, options.seed, count=options.max_count),
@@ -34,7 +36,7 @@ def workloads(options: Options) -> dict[str, Workload]:
 
 
 def repeats(options: Options) -> dict[str, int]:
-    return {"steady": options.repeat, "max": options.max_repeat}
+    return {"idle": 1, "steady": options.repeat, "max": options.max_repeat}
 
 
 def flow_phases(options: Options) -> list[str]:
