@@ -30,6 +30,13 @@ def unique(name: str) -> str:
     return f"{name}_{next(_names)}"
 
 
+def own(report, *tables: str) -> tuple[dict[str, int], dict[str, str]]:
+    """A batch report's (applied, paused) for the test's own tables: the tests share one lake, and a batch also gives
+    the mirrors other tests paused their retry once its backoff is over (glue.state)."""
+    return ({t: n for t, n in report.tables.items() if t in tables},
+            {t: why for t, why in report.paused.items() if t in tables})
+
+
 def _struct(fields: list[dict], name: str, field: str | None = None) -> dict:
     schema = {"type": "struct", "fields": fields, "optional": field is not None, "name": name}
     if field:

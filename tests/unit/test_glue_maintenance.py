@@ -9,7 +9,7 @@ import glue_spark
 from glue.job import BatchWriter
 from glue.maintenance import maintain
 from glue.rowdelta import IcebergTable
-from glue_events import Topic, message, unique
+from glue_events import Topic, message, own, unique
 
 ROW = {"id": 1, "amount": "12.50", "created_at": "2026-11-27T02:10:21.277747Z", "day": 20419, "doc": "{}",
        "paid": False, "qty": 1, "note": "n"}
@@ -74,7 +74,7 @@ def test_a_batch_after_a_compaction_by_another_process_finds_the_rows_where_it_m
     assert maintain(spark, OTHER, lake.database, [orders.table], 168) == {}
     report = writer(orders.batch(spark, [message("u", 30, table=orders.table, after={**ROW, "id": 1, "note": "x"}),
                                          message("c", 31, table=orders.table, after={**ROW, "id": 4})]), 2)
-    assert (report.tables, report.paused) == ({orders.table: 2}, {})
+    assert own(report, orders.table) == ({orders.table: 2}, {})
     assert rows(spark, lake.table(orders.table)) == [(1, "x"), (2, "u"), (4, "n")]
     assert "building the key index again" not in caplog.text  # it followed the compaction, reading only its files
 
@@ -97,5 +97,5 @@ def test_a_commit_refused_for_a_compaction_committed_meanwhile_is_planned_again(
     report = writer(orders.batch(spark, [message("u", 30, table=orders.table, after={**ROW, "id": 1, "note": "x"}),
                                          message("c", 31, table=orders.table, after={**ROW, "id": 4})]), 2)
     assert "commit refused (org.apache.iceberg.exceptions.ValidationException" in caplog.text
-    assert (report.tables, report.paused) == ({orders.table: 2}, {})
+    assert own(report, orders.table) == ({orders.table: 2}, {})
     assert rows(spark, lake.table(orders.table)) == [(1, "x"), (2, "u"), (4, "n")]
