@@ -57,6 +57,15 @@ class Visibility:
         return min(found) if found else None
 
 
+def covered(committed: dict[tuple[str, int], int], batches: Iterable[BatchRecord]) -> dict[tuple[str, int], int]:
+    """End offsets (exclusive) per topic partition: the committed ones, raised to the last offset of each batch."""
+    ends = dict(committed)
+    for b in batches:
+        for topic, partition, _, last in b.offsets:
+            ends[(topic, partition)] = max(ends.get((topic, partition), 0), last + 1)
+    return ends
+
+
 class JobRecords:
     """The Glue job's batch records and streaming checkpoint in the local S3; records already read are kept."""
 
@@ -85,6 +94,12 @@ class JobRecords:
                 body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
                 self.cache[key] = BatchRecord.of(json.loads(body))
         return sorted((b for b in self.cache.values() if b.visible_at_ms >= since_ms), key=lambda b: b.batch_id)
+
+    def applied_offsets(self, since_ms: int) -> dict[tuple[str, int], int]:
+        """The end offsets (exclusive) of what the job has applied: its checkpoint's, or further those of its batch
+        records since since_ms. A batch's record is written once its changes are visible, its checkpoint's commit
+        only after the batch returns, which a quiet stream's batch does after the pace's wait (glue.job.Pace)."""
+        return covered(self.committed_offsets(), self.batches(since_ms))
 
     def committed_offsets(self) -> dict[tuple[str, int], int]:
         """The end offsets (exclusive) of the job's last committed micro-batch, from its checkpoint."""

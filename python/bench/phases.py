@@ -26,7 +26,9 @@ from stack.settings import lake_s3
 log = logging.getLogger("bench")
 
 COMPONENTS = ("postgres", "kafka", "connect", "aws", "glue")
-STABLE_SECONDS = 3.0  # Kafka end offsets unchanged this long: Debezium has sent what it had
+# how often a wait for the lake looks: the job's batch records are a listing, the peer's tables a catalog query each
+LAKE_POLL_S = {"ours": 0.25, "peer": 1.0}
+STABLE_SECONDS = 2.0  # Kafka end offsets unchanged this long: Debezium (polling its queue every 0.1 s) has sent all
 
 
 @dataclass
@@ -87,7 +89,8 @@ WORKLOAD_TABLES = ("customers", "orders")  # the producer's: the only topics a p
 def job_caught_up(job: JobRecords, ends: dict) -> bool:
     """The job's checkpoint covers the workload's topics up to `ends` (another test's topic, created meanwhile, may
     wait minutes for the job to discover it: it is not waited for)."""
-    committed = job.committed_offsets()
+    # the records of the last few minutes: a batch still running the pace's wait is younger than that
+    committed = job.applied_offsets(since_ms=time.time_ns() // 1_000_000 - 180_000)
     return all(committed.get((tp.topic, tp.partition), 0) >= end for tp, end in ends.items()
                if end > 0 and tp.topic.rsplit(".", 1)[-1] in WORKLOAD_TABLES)
 
@@ -135,7 +138,7 @@ def wait_lake(ctx: Context, pipeline: str, ends: dict, peer_target: int | None, 
             if tables.total_records() >= peer_target:
                 return time.monotonic() - started
             connect.raise_if_failed(peer.CONNECTOR)  # a failed sink never catches up: say why at once
-        time.sleep(1)
+        time.sleep(LAKE_POLL_S[pipeline])
     raise TimeoutError(f"the lake ({pipeline}) did not catch up within {timeout:.0f} s")
 
 

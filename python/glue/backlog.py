@@ -1,11 +1,12 @@
 """How many change events have arrived in the job's topics since a moment: the end offsets of their partitions, asked
 of Kafka by a consumer of the driver's (the Kafka client the job's Spark source uses, with the same connection and
 authentication settings). A quiet stream's micro-batch waits before the next (glue.job.Pace); this says when to stop
-waiting because the stream is busy again."""
+waiting: the stream is busy again, or a burst of changes has ended."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pyspark.sql import SparkSession
 
@@ -30,17 +31,20 @@ class Backlog:
         self.consumer = java_class(spark, "org.apache.kafka.clients.consumer.KafkaConsumer")(properties)
         self.timeout = java_class(spark, "java.time.Duration").ofSeconds(TIMEOUT_SECONDS)
 
-    def ends(self) -> dict[tuple[str, int], int]:
-        """The end offset of every partition of the job's topics (its ignored ones, the heartbeats, left out)."""
+    def watch(self, consumed: dict[tuple[str, int], int]) -> Callable[[], int]:
+        """A count of the messages past what a batch read (`consumed`: its end offset, exclusive, per topic partition;
+        a partition it had none of counts from now), to ask as often as needed. The partitions are listed once, now
+        (one created later is the next batch's to find)."""
         partitions = java_class(self.spark, "java.util.ArrayList")()
         new_partition = java_class(self.spark, "org.apache.kafka.common.TopicPartition")
         for topic, infos in self.consumer.listTopics(self.timeout).items():
             if self.pattern.search(topic) and topic not in self.ignored:
                 for info in infos:
                     partitions.add(new_partition(topic, info.partition()))
-        return {(tp.topic(), tp.partition()): offset
-                for tp, offset in self.consumer.endOffsets(partitions, self.timeout).items()}
 
-    def arrived_since(self, ends: dict[tuple[str, int], int]) -> int:
-        """Messages that arrived since `ends` (a partition new since then counts whole)."""
-        return sum(offset - ends.get(partition, 0) for partition, offset in self.ends().items())
+        def ends() -> dict[tuple[str, int], int]:
+            return {(tp.topic(), tp.partition()): offset
+                    for tp, offset in self.consumer.endOffsets(partitions, self.timeout).items()}
+
+        since = {**ends(), **consumed}
+        return lambda: sum(max(0, offset - since[p]) for p, offset in ends().items() if p in since)

@@ -87,25 +87,37 @@ class BatchReport:
 @dataclass(frozen=True)
 class Pace:
     """When the next micro-batch starts. A busy stream's batches run back to back, so a change waits at most for the
-    batch running when it arrives and its own; a quiet one's start `interval` apart, so an idle source costs a batch's
-    fixed work every `interval` rather than all the time. A quiet batch's wait ends early once `busy_messages` more
-    have arrived (the backlog, polled every `probe_seconds`): a burst does not wait for the quiet pace."""
+    batch running when it arrives and its own; a quiet one's start `interval` apart, so a trickle of changes costs a
+    batch's fixed work every `interval` rather than all the time. The backlog, polled every `probe_seconds`, ends a
+    quiet wait early: once `busy_messages` have arrived (the stream is busy again), or once messages have arrived and
+    no more for `settle_seconds` (a burst, a transaction, that has ended: its changes need not wait for the pace). A
+    steady trickle keeps arriving, and an idle source sends nothing, so neither ends it."""
 
     interval: float
     busy_messages: int
     backlog: Backlog | None = None
     probe_seconds: float = 0.25
+    settle_seconds: float = 1.0
 
-    def wait(self, started: float, messages: int) -> None:
-        """After a batch that began at `started` (time.monotonic) and found `messages`."""
-        if messages >= self.busy_messages:
+    def wait(self, started: float, consumed: dict[tuple[str, int], tuple[int, int]]) -> None:
+        """After a batch that began at `started` (time.monotonic) and read, per topic partition, (messages, end offset
+        exclusive): what arrived while it ran counts as arrived."""
+        if sum(count for count, _ in consumed.values()) >= self.busy_messages:
             return
         deadline = started + self.interval
         try:
-            since = self.backlog.ends() if self.backlog else None
+            arrived = self.backlog.watch({p: end for p, (_, end) in consumed.items()}) if self.backlog else None
+            count, counted_at = 0, time.monotonic()
             while (left := deadline - time.monotonic()) > 0:
-                time.sleep(min(self.probe_seconds, left) if since is not None else left)
-                if since is not None and self.backlog.arrived_since(since) >= self.busy_messages:
+                time.sleep(min(self.probe_seconds, left) if arrived else left)
+                if arrived is None:
+                    continue
+                now, latest = time.monotonic(), arrived()
+                if latest >= self.busy_messages:
+                    return
+                if latest != count:
+                    count, counted_at = latest, now
+                elif count and now - counted_at >= self.settle_seconds:
                     return
         except Exception as error:  # the batch itself will find out what is wrong with Kafka
             log.warning("could not look at Kafka's backlog (%s): waiting the quiet pace", one_line(error))
@@ -166,7 +178,7 @@ class BatchWriter:
             write_record(spark, self.metrics_uri, batch_record(batch_id, started_at_ms, visible_at_ms, found.ranges(),
                                                                appended, report.mirrored, steps, paused))
         if self.pace:
-            self.pace.wait(started, sum(p.count for p in found.partitions))
+            self.pace.wait(started, {(p.topic, p.partition): (p.count, p.last_offset + 1) for p in found.partitions})
         return report
 
     def _log(self, spark: SparkSession, events: DataFrame, found: Contents, steps: dict[str, float]) -> int:

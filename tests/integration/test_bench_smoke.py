@@ -1,7 +1,7 @@
 """`make bench` in miniature: a few hundred changes through both phases, Debezium's drain, the table-size phase
 (the orders table grown by a few hundred rows) and the ceilings, one run each, against the running stack (the job's
-drain, which restarts the job, is left to `make bench`). Checks that the report files are written and that the
-numbers hold together: every committed change counted once in Kafka and in the lake, latencies non-negative and
+drain, which restarts the job, is left to `make bench`), in under a minute. Checks that the report files are written
+and that the numbers hold together: every committed change counted once in Kafka and in the lake, latencies non-negative and
 ordered, counts equal to the producer's journal.
 
 The peer (Apache Iceberg's Kafka Connect sink) is left out by default: measured here it costs over 60 s on top
@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import psycopg2
 import pytest
@@ -23,6 +24,7 @@ from conftest import ROOT, app_dsn_of_stack
 
 PEER = os.environ.get("BENCH_SMOKE_PEER") == "1"
 GROWN_BY = 400  # orders rows the table-size phase loads
+BUDGET_S = 60  # the whole bench run, end to end
 
 
 def program_running(name: str) -> bool:
@@ -39,18 +41,26 @@ def bench_run(tmp_path_factory):
         cur.execute(f"SELECT count(*) FROM {os.environ['PG_SCHEMA']}.orders")
         size = cur.fetchone()[0] + GROWN_BY
     conn.close()
-    cmd = [sys.executable, "-m", "bench", "run", "--steady-rate", "50", "--steady-seconds", "4", "--max-count", "300",
+    cmd = [sys.executable, "-m", "bench", "run", "--steady-rate", "50", "--steady-seconds", "3", "--max-count", "300",
            "--repeat", "1", "--catch-up-timeout", "150", "--out", str(out), "--peer" if PEER else "--no-peer",
            "--phases", "steady,max,debezium-drain,table-size", "--drain-count", "300", "--perf-records", "2000",
            "--table-sizes", str(size)]
+    started = time.monotonic()
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    elapsed = time.monotonic() - started
     assert result.returncode == 0, f"bench failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
     (run_dir,) = out.iterdir()
-    return run_dir, json.loads((run_dir / "results.json").read_text()), result.stdout, producer_was_running, size
+    return (run_dir, json.loads((run_dir / "results.json").read_text()), result.stdout, producer_was_running, size,
+            (elapsed, result.stderr))
 
 
 def all_runs(results: dict) -> list[dict]:
     return [*results["runs"], *results["peer"].get("runs", [])]
+
+
+def test_the_bench_runs_end_to_end_in_under_a_minute(bench_run):
+    *_, (elapsed, log) = bench_run
+    assert elapsed < BUDGET_S, f"the smoke bench took {elapsed:.0f} s (budget {BUDGET_S} s); its phases:\n{log[-3000:]}"
 
 
 def test_the_report_files_are_written(bench_run):
@@ -93,7 +103,7 @@ def test_debezium_drains_the_changes_committed_while_it_was_stopped_each_once(be
 
 
 def test_the_table_size_phase_grows_the_source_through_the_pipeline_to_an_equal_mirror(bench_run):
-    run_dir, results, _, _, size = bench_run
+    run_dir, results, _, _, size, _ = bench_run
     (run,) = [r for r in results["runs"] if r["phase"] == "table-size"]
     load = run["table_size"]
     # the stack's producer, stopped by the bench, may have added orders after the size was read: fewer to load
@@ -125,6 +135,6 @@ def test_throughputs_and_ceilings_are_measured(bench_run):
 
 
 def test_the_stack_is_left_as_it_was_found(bench_run):
-    _, _, _, producer_was_running, _ = bench_run
+    _, _, _, producer_was_running, *_ = bench_run
     assert program_running("producer") == producer_was_running
     assert program_running("glue")

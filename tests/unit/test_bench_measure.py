@@ -2,7 +2,7 @@
 and batch records."""
 
 from bench.events import ChangeEvent, parse
-from bench.lake import BatchRecord, Visibility
+from bench.lake import BatchRecord, Visibility, covered
 from bench.measure import job_batches, latencies, match_journal, phase_figures
 
 T = "shop.shop.orders"
@@ -63,6 +63,14 @@ def test_an_offset_is_visible_when_the_batch_holding_it_committed():
 def test_a_replayed_batch_does_not_make_an_offset_visible_later():
     v = Visibility.of_batches([batch(1, 0, 9, 20_000), batch(7, 0, 9, 90_000)])
     assert v.visible_at(T, 0, 5) == 20_000
+
+
+def test_the_job_has_applied_what_its_checkpoint_or_a_later_batch_record_covers():
+    # batch 3's changes are visible, its checkpoint commit waits for the quiet pace: the record says how far it got
+    committed = {(T, 0): 10, ("shop.shop.customers", 0): 4}
+    assert covered(committed, [batch(2, 0, 9, 20_000), batch(3, 10, 19, 25_000)]) == {
+        (T, 0): 20, ("shop.shop.customers", 0): 4}
+    assert covered(committed, [batch(1, 0, 5, 15_000)]) == committed  # an older record does not take it back
 
 
 def test_phase_figures_from_commit_kafka_and_lake_times():
