@@ -87,8 +87,8 @@ WORKLOAD_TABLES = ("customers", "orders")  # the producer's: the only topics a p
 
 
 def job_caught_up(job: JobRecords, ends: dict) -> bool:
-    """The job's checkpoint covers the workload's topics up to `ends` (another test's topic, created meanwhile, may
-    wait minutes for the job to discover it: it is not waited for)."""
+    """The job has applied the workload's topics up to `ends`, by its checkpoint or its batch records (another test's
+    topic, created meanwhile, may wait minutes for the job to discover it: it is not waited for)."""
     # the records of the last few minutes: a batch still running the pace's wait is younger than that
     committed = job.applied_offsets(since_ms=time.time_ns() // 1_000_000 - 180_000)
     return all(committed.get((tp.topic, tp.partition), 0) >= end for tp, end in ends.items()

@@ -47,4 +47,4 @@ class Backlog:
                     for tp, offset in self.consumer.endOffsets(partitions, self.timeout).items()}
 
         since = {**ends(), **consumed}
-        return lambda: sum(max(0, offset - since[p]) for p, offset in ends().items() if p in since)
+        return lambda: sum(max(0, offset - since[p]) for p, offset in ends().items())

@@ -105,13 +105,14 @@ class Pace:
         if sum(count for count, _ in consumed.values()) >= self.busy_messages:
             return
         deadline = started + self.interval
+        if self.backlog is None:
+            time.sleep(max(0.0, deadline - time.monotonic()))
+            return
         try:
-            arrived = self.backlog.watch({p: end for p, (_, end) in consumed.items()}) if self.backlog else None
+            arrived = self.backlog.watch({p: end for p, (_, end) in consumed.items()})
             count, counted_at = 0, time.monotonic()
             while (left := deadline - time.monotonic()) > 0:
-                time.sleep(min(self.probe_seconds, left) if arrived else left)
-                if arrived is None:
-                    continue
+                time.sleep(min(self.probe_seconds, left))
                 now, latest = time.monotonic(), arrived()
                 if latest >= self.busy_messages:
                     return

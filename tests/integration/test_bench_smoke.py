@@ -1,8 +1,8 @@
 """`make bench` in miniature: a few hundred changes through both phases, Debezium's drain, the table-size phase
 (the orders table grown by a few hundred rows) and the ceilings, one run each, against the running stack (the job's
 drain, which restarts the job, is left to `make bench`), in under a minute. Checks that the report files are written
-and that the numbers hold together: every committed change counted once in Kafka and in the lake, latencies non-negative and
-ordered, counts equal to the producer's journal.
+and that the numbers hold together: every committed change counted once in Kafka and in the lake, latencies
+non-negative and ordered, counts equal to the producer's journal.
 
 The peer (Apache Iceberg's Kafka Connect sink) is left out by default: measured here it costs over 60 s on top
 (a Spark session to read its tables' snapshots, the Glue job stopped for its runs and restarted after, draining what
